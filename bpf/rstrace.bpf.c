@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One program for every probe site. The BPF cookie of the attachment indexes
+ * `plans`; the plan says which registers and which memory to copy, so values
+ * are captured at the moment of the call (or return), not read later.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "rstrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* 0: any process (perf-event attachment already filters by pid). */
+const volatile __u32 target_tgid = 0;
+/* Force a consumer wake-up once this many bytes wait; below, it polls on a timer. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+/* Set by userspace once every probe is attached. */
+bool ready = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* resized before load */
+	__type(key, __u32);
+	__type(value, struct rst_plan);
+} plans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RST_STAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/*
+ * The event under construction. Offsets are masked to RST_EVENT_MAX and one
+ * read adds at most READ_MASK bytes, which the verifier can prove stays inside.
+ * (Per-CPU map values are limited to 32 KiB.)
+ */
+#define BUF_SIZE (RST_EVENT_MAX + 2 * RST_READ_MAX + 64)
+/*
+ * Read sizes are clamped to RST_READ_MAX, but clang may pass the unclamped
+ * copy of the register to the helper; an opaque mask keeps the bound visible.
+ */
+#define READ_MASK (2 * RST_READ_MAX - 1)
+#define bound_len(x) asm volatile("%[v] &= %[m]" : [v] "+r"(x) : [m] "i"(READ_MASK))
+struct scratch {
+	/* A copy: the verifier rejects ctx reads at offsets computed at run time. */
+	struct pt_regs regs;
+	__u8 buf[BUF_SIZE];
+	__u16 blob_off[RST_MAX_BLOBS];
+	__u16 step_first[RST_MAX_STEPS];
+	__u16 step_count[RST_MAX_STEPS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct cctx {
+	struct pt_regs *regs;
+	struct rst_plan *plan;
+	struct scratch *s;
+	__u32 pos;
+	__u16 nblobs;
+	__u16 flags;
+	/* DEREF iteration state */
+	__u32 step;
+	__u32 pblob; /* parent blob being walked */
+	__u32 pend;
+	__u32 elem;
+	/* what emit() appends next (BPF subprograms take at most five arguments) */
+	__u16 e_step;
+	__u16 e_parent;
+	__u16 e_elem;
+	__u16 e_flags;
+	__u32 last; /* offset of the last blob header */
+};
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+/* DWARF x86-64 register numbers (System V psABI, figure 3.36). */
+static __always_inline __u64 reg_of(struct pt_regs *r, __u32 n)
+{
+	switch (n) {
+	case 0: return r->ax;
+	case 1: return r->dx;
+	case 2: return r->cx;
+	case 3: return r->bx;
+	case 4: return r->si;
+	case 5: return r->di;
+	case 6: return r->bp;
+	case 7: return r->sp;
+	case 8: return r->r8;
+	case 9: return r->r9;
+	case 10: return r->r10;
+	case 11: return r->r11;
+	case 12: return r->r12;
+	case 13: return r->r13;
+	case 14: return r->r14;
+	case 15: return r->r15;
+	case 16: return r->ip;
+	}
+	return 0;
+}
+
+static __always_inline __u64 buf_u64(struct scratch *s, __u32 off)
+{
+	__u64 v = 0;
+
+	if (off <= RST_EVENT_MAX - sizeof(v))
+		bpf_probe_read_kernel(&v, sizeof(v), &s->buf[off & (RST_EVENT_MAX - 1)]);
+	return v;
+}
+
+/* Extends the last blob by one DWARF piece (at most 8 bytes of register or RST_READ_MAX of memory). */
+static __always_inline int emit_append(struct cctx *c, __u64 val, __u64 want, int is_reg)
+{
+	struct scratch *s = c->s;
+	struct rst_blob *b;
+	__u32 off, len = want;
+	__u8 *data;
+
+	if (!s || !c->nblobs)
+		return 1;
+	b = (void *)&s->buf[c->last & (RST_EVENT_MAX - 1)];
+	off = (c->last & (RST_EVENT_MAX - 1)) + sizeof(*b) + (b->len & (RST_EVENT_MAX - 1));
+	if (off + want + 8 > RST_EVENT_MAX) {
+		c->flags |= RST_EV_TRUNC;
+		return 1;
+	}
+	if (len > RST_READ_MAX)
+		len = RST_READ_MAX;
+	data = &s->buf[off & (RST_EVENT_MAX - 1)];
+	bound_len(len);
+	if (is_reg) {
+		if (len > 8)
+			len = 8;
+		*(__u64 *)data = val;
+	} else if (!val || bpf_probe_read_user(data, len, (void *)val)) {
+		/* Keeps later pieces at their offsets; userspace trusts no byte of a faulted blob. */
+		b->flags |= RST_BLOB_FAULT;
+	}
+	b->len += len;
+	b->want += len;
+	c->pos = (c->last & (RST_EVENT_MAX - 1)) + sizeof(*b) + ((b->len + 7) & ~7u);
+	return 0;
+}
+
+/*
+ * Appends one blob described by c->e_*: the value of a register (is_reg, val)
+ * or `want` bytes of user memory at `val`, at most `cap` of them.
+ */
+static __noinline int emit(struct cctx *c, __u64 val, __u64 want, __u64 cap, int is_reg)
+{
+	struct scratch *s = c->s;
+	__u32 pos = c->pos, len, flags = c->e_flags, room;
+	struct rst_blob *b;
+	__u8 *data;
+
+	if (!s)
+		return 1;
+	if (c->e_flags & RST_STEP_APPEND)
+		return emit_append(c, val, want, is_reg);
+	if (c->nblobs >= RST_MAX_BLOBS || pos + sizeof(*b) + 8 > RST_EVENT_MAX) {
+		c->flags |= RST_EV_TRUNC;
+		return 1;
+	}
+	room = RST_EVENT_MAX - pos - sizeof(*b);
+	if (is_reg && cap > 8)
+		cap = 8;
+	if (is_reg)
+		want = cap;
+	len = want > cap ? cap : want;
+	if (len > room) {
+		len = room & ~7u;
+		c->flags |= RST_EV_TRUNC;
+	}
+	if (len > RST_READ_MAX)
+		len = RST_READ_MAX;
+	if (len < want)
+		flags |= RST_BLOB_TRUNC;
+	bound_len(len);
+
+	pos &= RST_EVENT_MAX - 1;
+	b = (void *)&s->buf[pos];
+	data = &s->buf[(pos + sizeof(*b)) & (RST_EVENT_MAX - 1)];
+	if (is_reg) {
+		*(__u64 *)data = val;
+	} else if (!val) {
+		flags |= RST_BLOB_NULL;
+		len = 0;
+	} else if (len && bpf_probe_read_user(data, len, (void *)val)) {
+		flags |= RST_BLOB_FAULT;
+		len = 0;
+	}
+	b->step = c->e_step;
+	b->parent = c->e_parent;
+	b->elem = c->e_elem;
+	b->flags = flags;
+	b->len = len;
+	b->want = want > 0xffffffffull ? 0xffffffffu : want;
+	s->blob_off[c->nblobs & (RST_MAX_BLOBS - 1)] = pos;
+	c->last = pos;
+	c->nblobs++;
+	c->pos = pos + sizeof(*b) + ((len + 7) & ~7u);
+	return 0;
+}
+
+/* One element of one parent blob per call; returns 1 when the step is done. */
+static long deref_cb(__u32 i, struct cctx *c)
+{
+	struct scratch *s = c->s;
+	struct rst_step *st;
+	struct rst_blob *pb;
+	__u32 boff, nelem, ebase, step = c->step;
+	__u64 ptr, want;
+
+	if (!s || step >= RST_MAX_STEPS || c->pblob >= c->pend)
+		return 1;
+	st = &c->plan->steps[step & (RST_MAX_STEPS - 1)];
+	boff = s->blob_off[c->pblob & (RST_MAX_BLOBS - 1)] & (RST_EVENT_MAX - 1);
+	pb = (void *)&s->buf[boff];
+	nelem = st->stride ? pb->len / st->stride : 1;
+	if (pb->len == 0)
+		nelem = 0;
+	if (nelem > st->max_elems)
+		nelem = st->max_elems;
+	if (c->elem >= nelem) {
+		c->pblob++;
+		c->elem = 0;
+		return 0;
+	}
+	ebase = boff + sizeof(*pb) + c->elem * st->stride;
+	ptr = buf_u64(s, ebase + st->ptr_off);
+	if (st->len_off == RST_NO_LEN)
+		want = st->max_len;
+	else
+		want = buf_u64(s, ebase + st->len_off) * st->elem_size;
+	if (ptr)
+		ptr += (__s64)st->off;
+	c->e_step = step;
+	c->e_parent = c->pblob;
+	c->e_elem = c->elem;
+	c->e_flags = 0;
+	if (emit(c, ptr, want, st->max_len, 0))
+		return 1;
+	c->elem++;
+	return 0;
+}
+
+static long step_cb(__u32 i, struct cctx *c)
+{
+	struct scratch *s = c->s;
+	struct rst_step *st;
+	__u32 idx = i & (RST_MAX_STEPS - 1);
+
+	if (!s || i >= RST_MAX_STEPS || i >= c->plan->nsteps)
+		return 1;
+	st = &c->plan->steps[idx];
+	s->step_first[idx] = c->nblobs;
+	c->e_step = i;
+	c->e_parent = RST_NO_PARENT;
+	c->e_elem = 0;
+	c->e_flags = st->flags & RST_STEP_APPEND;
+	switch (st->op) {
+	case RST_OP_REG:
+		emit(c, reg_of(c->regs, st->reg) + (__s64)st->off, st->max_len, st->max_len, 1);
+		break;
+	case RST_OP_MEM:
+		emit(c, reg_of(c->regs, st->reg) + (__s64)st->off, st->max_len, st->max_len, 0);
+		break;
+	case RST_OP_DEREF:
+		if (st->parent >= i)
+			break;
+		c->step = i;
+		c->pblob = s->step_first[st->parent & (RST_MAX_STEPS - 1)];
+		c->pend = c->pblob + s->step_count[st->parent & (RST_MAX_STEPS - 1)];
+		c->elem = 0;
+		bpf_loop(2 * RST_MAX_BLOBS, deref_cb, c, 0);
+		break;
+	}
+	s->step_count[idx] = c->nblobs - s->step_first[idx];
+	return 0;
+}
+
+SEC("uprobe")
+int rst_probe(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 key = 0, pkey;
+	struct rst_event *ev;
+	struct cctx c = {};
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u32 size;
+
+	if (!ready)
+		return 0;
+	if (target_tgid && (id >> 32) != target_tgid)
+		return 0;
+	pkey = (__u32)bpf_get_attach_cookie(ctx);
+	c.plan = bpf_map_lookup_elem(&plans, &pkey);
+	c.s = bpf_map_lookup_elem(&scratch, &key);
+	if (!c.plan || !c.s)
+		return 0;
+	if (bpf_probe_read_kernel(&c.s->regs, sizeof(c.s->regs), ctx))
+		return 0;
+	c.regs = &c.s->regs;
+	c.pos = sizeof(*ev);
+	bpf_loop(RST_MAX_STEPS, step_cb, &c, 0);
+
+	ev = (void *)c.s->buf;
+	ev->type = c.plan->site == RST_SITE_ENTRY ? RST_REC_ENTRY : RST_REC_EXIT;
+	ev->site = c.plan->site;
+	ev->nblobs = c.nblobs;
+	ev->cookie = pkey;
+	ev->tgid = id >> 32;
+	ev->tid = (__u32)id;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->flags = c.flags;
+	if (c.plan->cfa_reg == 0xff) {
+		ev->cfa = 0;
+		ev->flags |= RST_EV_NOCFA;
+	} else {
+		ev->cfa = reg_of(c.regs, c.plan->cfa_reg) + (__s64)c.plan->cfa_off;
+	}
+	size = c.pos;
+	if (size > RST_EVENT_MAX)
+		size = RST_EVENT_MAX;
+	ev->size = size;
+	if (c.flags & RST_EV_TRUNC)
+		stat_inc(RST_STAT_TRUNC);
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, c.s->buf, size, flags))
+		stat_inc(RST_STAT_LOST);
+	else
+		stat_inc(RST_STAT_EVENTS);
+	return 0;
+}
+
+/* Benchmark baseline: the same probe sites, no work. */
+SEC("uprobe")
+int rst_empty(struct pt_regs *ctx)
+{
+	return 0;
+}

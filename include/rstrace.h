@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* Records and limits shared by the BPF programs and the userspace loader. */
+#ifndef RSTRACE_H
+#define RSTRACE_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Steps of one capture plan; a plan exceeding it degrades to "truncated". */
+#define RST_MAX_STEPS 64 /* power of two: BPF masks indexes with it */
+/* Bytes one event may carry, header included. Power of two (BPF masks with it). */
+#define RST_EVENT_MAX 16384
+/* Bytes one memory read may copy; bpf_probe_read_user is bounded by it. */
+#define RST_READ_MAX 4096
+/* Blobs one event may carry. */
+#define RST_MAX_BLOBS 128
+/* Upper bound of elements one DEREF step walks per parent blob. */
+#define RST_MAX_ELEMS 256
+
+#define RST_NO_LEN 0xffff
+#define RST_NO_PARENT 0xffff
+
+/* Record type tags: every ring buffer record begins with one. */
+enum rst_rec {
+	RST_REC_ENTRY = 1,
+	RST_REC_EXIT = 2,
+};
+
+enum rst_op {
+	/* The low max_len (<= 8) bytes of DWARF register `reg`. */
+	RST_OP_REG = 1,
+	/* max_len bytes at regs[reg] + off. */
+	RST_OP_MEM = 2,
+	/*
+	 * For every blob of step `parent` and every element in it (one element of
+	 * `stride` bytes, or the whole blob when stride is 0): read the pointer at
+	 * element + ptr_off, add off, and copy max_len bytes, or, when len_off is
+	 * set, (u64 at element + len_off) * elem_size bytes capped at max_len.
+	 */
+	RST_OP_DEREF = 3,
+};
+
+/* Step flags. */
+/*
+ * Append the bytes to the previous blob instead of starting a new one: a value
+ * split over registers and stack slots (DW_OP_piece) becomes one contiguous
+ * blob, so a fat pointer's address and length can be followed together.
+ */
+#define RST_STEP_APPEND 0x1
+
+struct rst_step {
+	__u8 op;
+	__u8 reg;
+	__u8 flags;
+	__u8 pad0;
+	__u16 parent;
+	__u16 ptr_off;
+	__u16 len_off;
+	__u16 pad1;
+	__u32 stride;
+	__u32 elem_size;
+	__u32 max_len;
+	__u32 max_elems;
+	__s32 off;
+};
+
+/* Probe kinds, stored in the plan: what the probe site is. */
+enum rst_site {
+	RST_SITE_ENTRY = 1,
+	/* A ret instruction: rsp points at the return address. */
+	RST_SITE_RET = 2,
+	/* A jmp leaving the function (tail call): the frame ends, no return value. */
+	RST_SITE_TAIL = 3,
+};
+
+/* One per attached probe, indexed by the probe's BPF cookie. */
+struct rst_plan {
+	__u32 func_id;
+	__u8 site;
+	/* Canonical frame address = regs[cfa_reg] + cfa_off (from .eh_frame). */
+	__u8 cfa_reg;
+	__u16 nsteps;
+	__s32 cfa_off;
+	__u32 pad;
+	struct rst_step steps[RST_MAX_STEPS];
+};
+
+/* Event flags. */
+#define RST_EV_TRUNC 0x1 /* event budget exhausted: some steps missing */
+#define RST_EV_NOCFA 0x2 /* CFA unknown at this site */
+
+struct rst_event {
+	__u8 type; /* enum rst_rec */
+	__u8 site; /* enum rst_site */
+	__u16 nblobs;
+	__u32 cookie; /* the probe's plan index */
+	__u32 tgid;
+	__u32 tid;
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 cfa;
+	__u32 size; /* bytes of the whole record, blobs included */
+	__u16 flags;
+	__u16 pad;
+};
+
+/* Blob flags. */
+#define RST_BLOB_TRUNC 0x1 /* fewer bytes than the value has */
+#define RST_BLOB_FAULT 0x2 /* the read faulted: no bytes */
+#define RST_BLOB_NULL 0x4 /* the pointer was NULL */
+
+/* Follows rst_event; each blob's data is padded to 8 bytes. */
+struct rst_blob {
+	__u16 step;
+	__u16 parent; /* index of the blob holding the pointer, or RST_NO_PARENT */
+	__u16 elem; /* element of the parent blob the pointer was in */
+	__u16 flags;
+	__u32 len; /* bytes of data that follow */
+	__u32 want; /* bytes the value had (len < want when truncated) */
+};
+
+/* Counters, one slot each in the per-CPU `stats` map. */
+enum rst_stat {
+	RST_STAT_EVENTS = 0,
+	RST_STAT_LOST = 1, /* ring buffer full */
+	RST_STAT_TRUNC = 2,
+	RST_STAT_NR,
+};
+
+#endif /* RSTRACE_H */

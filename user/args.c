@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+#include <argp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "args.h"
+
+const char *argp_program_version = "rstrace " RSTRACE_VERSION;
+const char *argp_program_bug_address = "the rstrace issue tracker";
+
+enum {
+	OPT_EMPTY = 1000,
+	OPT_MAX_ARRAY,
+	OPT_MAX_STRING,
+	OPT_MAX_DEPTH,
+	OPT_INCLUDE,
+	OPT_EXCLUDE,
+};
+
+static const struct argp_option record_options[] = {
+	{ "output", 'o', "FILE", 0, "Database to write (default: rstrace.sqlite)", 0 },
+	{ "config", 'c', "FILE", 0,
+	  "Config file (default: ./rstrace.toml, else ./firedbg.toml, if present)", 0 },
+	{ "include", OPT_INCLUDE, "GLOB", 0, "Also trace functions whose path matches GLOB", 1 },
+	{ "exclude", OPT_EXCLUDE, "GLOB", 0, "Do not trace functions whose path matches GLOB", 1 },
+	{ "max-array-size", OPT_MAX_ARRAY, "N", 0, "Elements captured per container (32)", 2 },
+	{ "max-string-bytes", OPT_MAX_STRING, "N", 0, "Bytes captured per string (256)", 2 },
+	{ "max-depth", OPT_MAX_DEPTH, "N", 0, "Pointers followed from an argument (4)", 2 },
+	{ "empty-probes", OPT_EMPTY, NULL, 0,
+	  "Attach no-op programs at the same sites (benchmark baseline; writes no frames)", 3 },
+	{ "quiet", 'q', NULL, 0, "No notes on stderr", 3 },
+	{ 0 }
+};
+
+struct cli_list {
+	char **v;
+	int n;
+};
+
+struct record_state {
+	struct args *a;
+	struct cli_list include, exclude;
+	long max_array, max_string, max_depth;
+};
+
+static int push(struct cli_list *l, char *s)
+{
+	char **nv = realloc(l->v, sizeof(*nv) * (l->n + 1));
+
+	if (!nv)
+		return -1;
+	nv[l->n++] = s;
+	l->v = nv;
+	return 0;
+}
+
+static long number(struct argp_state *state, const char *arg, long lo, long hi)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == 0 || *end || v < lo || v > hi)
+		argp_error(state, "'%s' is not a number from %ld to %ld", arg, lo, hi);
+	return v;
+}
+
+static error_t record_parse(int key, char *arg, struct argp_state *state)
+{
+	struct record_state *rs = state->input;
+	struct record_opts *o = &rs->a->record;
+
+	switch (key) {
+	case 'o':
+		o->output = arg;
+		break;
+	case 'c':
+		o->config_path = arg;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case OPT_EMPTY:
+		o->empty_probes = true;
+		break;
+	case OPT_INCLUDE:
+		if (push(&rs->include, arg))
+			return ENOMEM;
+		break;
+	case OPT_EXCLUDE:
+		if (push(&rs->exclude, arg))
+			return ENOMEM;
+		break;
+	case OPT_MAX_ARRAY:
+		rs->max_array = number(state, arg, 1, 65536);
+		break;
+	case OPT_MAX_STRING:
+		rs->max_string = number(state, arg, 1, 1 << 20);
+		break;
+	case OPT_MAX_DEPTH:
+		rs->max_depth = number(state, arg, 0, 16);
+		break;
+	case ARGP_KEY_ARGS:
+		o->argv = state->argv + state->next;
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "no command to run: rstrace record -- CMD [ARGS...]");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const char record_doc[] =
+	"Run CMD with uprobes on the functions of its own crate (or those a config file "
+	"selects) and write every call, with arguments, return value and call tree per "
+	"thread, to a SQLite database. Exits with CMD's exit status."
+	"\v"
+	"Examples:\n"
+	"  rstrace record -- ./target/debug/myapp --port 8080\n"
+	"  rstrace record -o trace.sqlite --include 'mylib::*' -- ./myapp\n"
+	"  sqlite3 trace.sqlite 'select f.name, fr.args, fr.ret from frame fr "
+	"join function f on f.id = fr.function_id limit 20'";
+
+static const struct argp record_argp = { record_options, record_parse, "[--] CMD [ARGS...]",
+					 record_doc, NULL, NULL, NULL };
+
+static const char main_doc[] =
+	"rstrace -- an eBPF function tracer for Rust programs: arguments, return values and "
+	"call trees of the crates you pick, streamed into SQLite, without stopping the program."
+	"\v"
+	"Commands:\n"
+	"  record    run a program and trace it (rstrace record --help)\n"
+	"\n"
+	"Examples:\n"
+	"  rstrace record -- ./myprog arg1 arg2\n"
+	"  rstrace record -o trace.sqlite -- ./myprog";
+
+static error_t main_parse(int key, char *arg, struct argp_state *state)
+{
+	if (key == ARGP_KEY_ARG)
+		argp_error(state, "unknown command '%s'", arg);
+	if (key == ARGP_KEY_NO_ARGS)
+		argp_usage(state);
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp main_argp = { NULL, main_parse, "COMMAND [OPTIONS...]", main_doc, NULL,
+				       NULL, NULL };
+
+static int apply_config(struct record_state *rs)
+{
+	struct record_opts *o = &rs->a->record;
+	struct config *c = &o->cfg;
+	char err[512];
+	int e, i;
+
+	config__init_defaults(c);
+	e = o->config_path ? config__load(c, o->config_path, err, sizeof(err))
+			   : config__find_and_load(c, ".", err, sizeof(err));
+	if (e < 0) {
+		fprintf(stderr, "rstrace: %s\n", err);
+		return 2;
+	}
+	for (i = 0; i < rs->include.n; i++) {
+		char **nv = realloc(c->include, sizeof(*nv) * (c->ninclude + 1));
+
+		if (!nv || !(nv[c->ninclude] = strdup(rs->include.v[i])))
+			return 2;
+		c->include = nv;
+		c->ninclude++;
+	}
+	for (i = 0; i < rs->exclude.n; i++) {
+		char **nv = realloc(c->exclude, sizeof(*nv) * (c->nexclude + 1));
+
+		if (!nv || !(nv[c->nexclude] = strdup(rs->exclude.v[i])))
+			return 2;
+		c->exclude = nv;
+		c->nexclude++;
+	}
+	if (rs->max_array)
+		c->max_array_size = rs->max_array;
+	if (rs->max_string)
+		c->max_string_bytes = rs->max_string;
+	if (rs->max_depth >= 0)
+		c->max_depth = rs->max_depth;
+	return 0;
+}
+
+int args__parse(int argc, char **argv, struct args *a)
+{
+	struct record_state rs = { .a = a, .max_depth = -1 };
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	if (argc < 2 || strcmp(argv[1], "record") != 0) {
+		argp_parse(&main_argp, argc, argv, 0, NULL, NULL);
+		return 2;
+	}
+	a->cmd = CMD_RECORD;
+	a->record.output = "rstrace.sqlite";
+	argv[1] = "rstrace record";
+	if (argp_parse(&record_argp, argc - 1, argv + 1, ARGP_IN_ORDER, NULL, &rs))
+		return 2;
+	ret = apply_config(&rs);
+	free(rs.include.v);
+	free(rs.exclude.v);
+	return ret;
+}

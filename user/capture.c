@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "capture.h"
+#include "rstrace.skel.h"
+
+struct capture {
+	struct rstrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_program *prog;
+	struct bpf_link **links;
+	int nlinks, caplinks;
+	pid_t pid;
+};
+
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_WARN || getenv("RSTRACE_DEBUG") == NULL)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int capture__open(const struct capture_opts *o, struct capture **out, char *err, size_t errlen)
+{
+	struct capture *c;
+	int e;
+
+	libbpf_set_print(silent);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->pid = o->pid;
+	c->skel = rstrace_bpf__open();
+	if (!c->skel) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open BPF object: %s", strerror(-e));
+		goto cleanup;
+	}
+	c->skel->rodata->target_tgid = o->pid;
+	e = bpf_map__set_max_entries(c->skel->maps.plans, o->nplans > 0 ? o->nplans : 1);
+	if (e) {
+		snprintf(err, errlen, "cannot size the plans map: %s", strerror(-e));
+		goto cleanup;
+	}
+	c->prog = o->empty ? c->skel->progs.rst_empty : c->skel->progs.rst_probe;
+	bpf_program__set_autoload(o->empty ? c->skel->progs.rst_probe : c->skel->progs.rst_empty,
+				  false);
+	e = rstrace_bpf__load(c->skel);
+	if (e) {
+		snprintf(err, errlen,
+			 "cannot load BPF programs: %s (rstrace needs root or CAP_BPF+CAP_PERFMON, "
+			 "a kernel >= 5.17 with BTF; run with RSTRACE_DEBUG=1 for the verifier log)",
+			 strerror(-e));
+		goto cleanup;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), (ring_buffer_sample_fn)o->fn,
+				 o->ctx, NULL);
+	if (!c->rb) {
+		e = -errno;
+		snprintf(err, errlen, "cannot create ring buffer: %s", strerror(-e));
+		goto cleanup;
+	}
+	*out = c;
+	return 0;
+cleanup:
+	capture__free(c);
+	return e;
+}
+
+int capture__set_plan(struct capture *c, uint32_t cookie, const struct rst_plan *p)
+{
+	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.plans), &cookie, p, BPF_ANY) ? -errno : 0;
+}
+
+int capture__attach(struct capture *c, const char *binary, uint64_t off, uint32_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie);
+	struct bpf_link *l;
+
+	if (c->nlinks == c->caplinks) {
+		int ncap = c->caplinks ? c->caplinks * 2 : 256;
+		struct bpf_link **nl = realloc(c->links, ncap * sizeof(*nl));
+
+		if (!nl)
+			return -ENOMEM;
+		c->links = nl;
+		c->caplinks = ncap;
+	}
+	l = bpf_program__attach_uprobe_opts(c->prog, c->pid ? c->pid : -1, binary, off, &opts);
+	if (!l)
+		return -errno;
+	c->links[c->nlinks++] = l;
+	return 0;
+}
+
+int capture__ready(struct capture *c)
+{
+	c->skel->bss->ready = true;
+	return 0;
+}
+
+int capture__epoll_fd(struct capture *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
+}
+
+int capture__consume(struct capture *c)
+{
+	/* ring_buffer__poll() only reads rings epoll reports, and most records are written without a wake-up. */
+	return ring_buffer__consume(c->rb);
+}
+
+void capture__stats(struct capture *c, uint64_t out[RST_STAT_NR])
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(c->skel->maps.stats);
+	uint64_t *vals;
+	uint32_t k;
+	int i;
+
+	memset(out, 0, sizeof(uint64_t) * RST_STAT_NR);
+	if (ncpu <= 0)
+		return;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return;
+	for (k = 0; k < RST_STAT_NR; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			out[k] += vals[i];
+	}
+	free(vals);
+}
+
+int capture__nlinks(const struct capture *c)
+{
+	return c->nlinks;
+}
+
+void capture__free(struct capture *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nlinks; i++)
+		bpf_link__destroy(c->links[i]);
+	free(c->links);
+	ring_buffer__free(c->rb);
+	rstrace_bpf__destroy(c->skel);
+	free(c);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* The BPF side: open -> size maps, set rodata -> load -> attach probes -> ready -> poll. */
+#ifndef CAPTURE_H
+#define CAPTURE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "rstrace.h"
+
+struct capture;
+typedef int (*capture_fn)(void *ctx, void *data, size_t size);
+
+struct capture_opts {
+	pid_t pid; /* process whose probes fire; filtered again by tgid in BPF */
+	int nplans;
+	bool empty; /* no-op programs at the same sites: the benchmark baseline */
+	capture_fn fn;
+	void *ctx;
+};
+
+int capture__open(const struct capture_opts *o, struct capture **out, char *err, size_t errlen);
+int capture__set_plan(struct capture *c, uint32_t cookie, const struct rst_plan *p);
+/* A uprobe at file offset `off` of `binary`, whose program finds its plan by `cookie`. */
+int capture__attach(struct capture *c, const char *binary, uint64_t off, uint32_t cookie);
+int capture__ready(struct capture *c);
+int capture__epoll_fd(struct capture *c);
+/* Consumes every record the ring buffer holds (poll capture__epoll_fd() to wait). */
+int capture__consume(struct capture *c);
+void capture__stats(struct capture *c, uint64_t out[RST_STAT_NR]);
+int capture__nlinks(const struct capture *c);
+void capture__free(struct capture *c);
+#endif

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rstrace.toml / firedbg.toml: a small TOML subset parser and the config
+ * model built from it. Errors are negative errno; messages go to the
+ * caller's buffer as "FILE:LINE:COL: message" (1-based, COL in bytes).
+ */
+#ifndef RSTRACE_CONFIG_H
+#define RSTRACE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * TOML subset: comments, bare/quoted/dotted keys, [tables], inline tables,
+ * basic and literal one-line strings, 64-bit integers, booleans, arrays.
+ * Floats, dates, multi-line strings and [[arrays of tables]] are rejected.
+ */
+struct toml_doc;
+struct toml_val;
+
+enum toml_type {
+	TOML_TABLE = 1,
+	TOML_ARRAY,
+	TOML_STRING,
+	TOML_INT,
+	TOML_BOOL,
+};
+
+int toml_parse(const char *text, size_t len, const char *filename, struct toml_doc **out,
+	       char *err, size_t errlen);
+void toml_free(struct toml_doc *doc);
+
+/* Read-only view of the tree; every accessor tolerates NULL and wrong types. */
+const struct toml_val *toml_root(const struct toml_doc *doc);
+enum toml_type toml_type_of(const struct toml_val *v);
+/* Member `key` of a table (one key, no dot splitting), or NULL. */
+const struct toml_val *toml_get(const struct toml_val *table, const char *key);
+/* Members of a table or elements of an array. */
+int toml_len(const struct toml_val *v);
+/* i-th array element, or i-th table member in file order with its key in *key. */
+const struct toml_val *toml_at(const struct toml_val *v, int i, const char **key);
+const char *toml_str(const struct toml_val *v); /* NULL unless a string */
+int64_t toml_int(const struct toml_val *v); /* 0 unless an integer */
+bool toml_bool(const struct toml_val *v); /* false unless a boolean */
+/* Where the value starts in the file. */
+void toml_pos(const struct toml_val *v, int *line, int *col);
+
+enum trace_mode {
+	TRACE_DEFAULT = 0, /* not listed: the crate filter decides */
+	TRACE_FULL, /* "full", and FireDBG's "call-only" */
+	TRACE_NONE,
+};
+
+struct config {
+	/* [workspace.members]: crate name ('-' normalised to '_') -> mode */
+	struct config_crate {
+		char *name;
+		enum trace_mode mode;
+	} *crates;
+	int ncrates;
+	char **include; /* function-path globs traced on top of the crate filter */
+	int ninclude;
+	char **exclude; /* function-path globs never traced */
+	int nexclude;
+	char **redact; /* parameter-name globs whose values are not recorded */
+	int nredact;
+	int max_array_size; /* elements per container, default 32 */
+	int max_string_bytes; /* default 256 */
+	int max_depth; /* pointer depth, default 4 */
+	char *path; /* file it came from, or NULL */
+	/*
+	 * Unknown keys are warnings, not errors, so FireDBG files with extra
+	 * keys still load. Each arrives as one "FILE:LINE:COL: warning: ..."
+	 * line without newline; NULL prints it to stderr.
+	 */
+	void (*warn)(void *ctx, const char *msg);
+	void *warn_ctx;
+};
+
+void config__init_defaults(struct config *cfg);
+/*
+ * Load on top of what cfg holds: scalars and lists the file sets replace the
+ * old ones, members are merged. On error cfg is left unchanged.
+ */
+int config__load(struct config *cfg, const char *path, char *err, size_t errlen);
+int config__load_text(struct config *cfg, const char *text, size_t len, const char *name,
+		      char *err, size_t errlen);
+/* dir/rstrace.toml, else dir/firedbg.toml (dir NULL: cwd): 0 none, 1 loaded, -errno. */
+int config__find_and_load(struct config *cfg, const char *dir, char *err, size_t errlen);
+enum trace_mode config__crate_mode(const struct config *cfg, const char *crate);
+/* '*' any run (including "::"), '?' one UTF-8 character, anything else literal. */
+bool config__glob(const char *pattern, const char *text);
+/* Case-insensitive, so "*token*" also hides API_TOKEN. */
+bool config__redacted(const struct config *cfg, const char *param_name);
+void config__free(struct config *cfg);
+
+#endif /* RSTRACE_CONFIG_H */

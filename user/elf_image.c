@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "elf_image.h"
+
+struct segment {
+	uint64_t vaddr, memsz, offset, filesz;
+	bool exec;
+};
+
+struct sym {
+	uint64_t addr, size;
+	const char *name;
+};
+
+struct elf_image {
+	void *map;
+	size_t size;
+	struct segment *segs;
+	int nsegs;
+	struct sym *syms;
+	size_t nsyms;
+};
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int load_symbols(struct elf_image *img, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t cap = 0;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(data, i, &s) || !s.st_value)
+				continue;
+			if (GELF_ST_TYPE(s.st_info) != STT_FUNC && GELF_ST_TYPE(s.st_info) != STT_OBJECT)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, s.st_name);
+			if (!name)
+				continue;
+			if (img->nsyms == cap) {
+				struct sym *ns;
+
+				cap = cap ? cap * 2 : 4096;
+				ns = realloc(img->syms, cap * sizeof(*ns));
+				if (!ns)
+					return -ENOMEM;
+				img->syms = ns;
+			}
+			/* Names point into the mapping, which lives as long as img. */
+			img->syms[img->nsyms++] = (struct sym){ s.st_value, s.st_size, name };
+		}
+	}
+	qsort(img->syms, img->nsyms, sizeof(*img->syms), sym_cmp);
+	return 0;
+}
+
+int elf_image__open(const char *path, struct elf_image **out)
+{
+	struct elf_image *img;
+	struct stat st;
+	Elf *elf = NULL;
+	size_t i, n;
+	int fd, err = 0;
+
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	img->size = st.st_size;
+	img->map = mmap(NULL, img->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (img->map == MAP_FAILED) {
+		img->map = NULL;
+		err = -errno;
+		goto cleanup;
+	}
+	elf_version(EV_CURRENT);
+	elf = elf_memory(img->map, img->size);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &n)) {
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	img->segs = calloc(n ? n : 1, sizeof(*img->segs));
+	if (!img->segs) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		img->segs[img->nsegs++] = (struct segment){ ph.p_vaddr, ph.p_memsz, ph.p_offset,
+							    ph.p_filesz, ph.p_flags & PF_X };
+	}
+	err = load_symbols(img, elf);
+cleanup:
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		elf_image__free(img);
+		return err;
+	}
+	*out = img;
+	return 0;
+}
+
+void elf_image__free(struct elf_image *img)
+{
+	if (!img)
+		return;
+	if (img->map)
+		munmap(img->map, img->size);
+	free(img->segs);
+	free(img->syms);
+	free(img);
+}
+
+static const struct segment *seg_of(const struct elf_image *img, uint64_t vaddr)
+{
+	int i;
+
+	for (i = 0; i < img->nsegs; i++)
+		if (vaddr >= img->segs[i].vaddr && vaddr < img->segs[i].vaddr + img->segs[i].filesz)
+			return &img->segs[i];
+	return NULL;
+}
+
+int elf_image__offset(const struct elf_image *img, uint64_t vaddr, uint64_t *off)
+{
+	const struct segment *s = seg_of(img, vaddr);
+
+	if (!s || !s->exec)
+		return -ERANGE;
+	*off = vaddr - s->vaddr + s->offset;
+	return 0;
+}
+
+int elf_image__read(const struct elf_image *img, uint64_t vaddr, void *buf, size_t len)
+{
+	const struct segment *s = seg_of(img, vaddr);
+
+	if (!s || vaddr + len > s->vaddr + s->filesz)
+		return -ERANGE;
+	memcpy(buf, (const char *)img->map + (vaddr - s->vaddr + s->offset), len);
+	return 0;
+}
+
+const char *elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr, uint64_t *start)
+{
+	size_t lo = 0, hi = img->nsyms;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (img->syms[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	lo--;
+	if (vaddr >= img->syms[lo].addr + (img->syms[lo].size ? img->syms[lo].size : 1))
+		return NULL;
+	if (start)
+		*start = img->syms[lo].addr;
+	return img->syms[lo].name;
+}

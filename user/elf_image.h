@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Loadable segments of an ELF file: virtual address <-> file offset, code bytes. */
+#ifndef ELF_IMAGE_H
+#define ELF_IMAGE_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_image;
+
+int elf_image__open(const char *path, struct elf_image **out);
+void elf_image__free(struct elf_image *img);
+/* File offset of a virtual address in an executable segment (what uprobes attach by). */
+int elf_image__offset(const struct elf_image *img, uint64_t vaddr, uint64_t *off);
+/* Copies len bytes of the file image at vaddr; -ERANGE outside the file's segments. */
+int elf_image__read(const struct elf_image *img, uint64_t vaddr, void *buf, size_t len);
+/* The name of the symbol containing vaddr, or NULL. */
+const char *elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr, uint64_t *start);
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-thread call stacks rebuilt from entry/exit events. Frames are matched by
+ * their canonical frame address (CFA), so frames left by unwinding (panics) or
+ * whose exit was never seen are popped when the stack moves past them.
+ */
+#ifndef FRAMES_H
+#define FRAMES_H
+#include <stdint.h>
+#include "store.h"
+
+struct frames;
+
+int frames__new(struct store *st, struct frames **out);
+void frames__free(struct frames *fr);
+/* args taken over. */
+int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, uint64_t cfa,
+		  uint64_t ts_ns, char *args);
+/*
+ * Closes the frame of func_id at cfa on tid with ret (taken over, may be NULL).
+ * Returns 1 when no open frame matches (an exit whose entry was not seen).
+ */
+int frames__exit(struct frames *fr, uint32_t tid, int func_id, uint64_t cfa, uint64_t ts_ns,
+		 char *ret, const char *status);
+/* Marks every open frame with status (e.g. "open" at process exit) and writes thread rows. */
+int frames__finish(struct frames *fr, const char *status);
+#endif

@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <capstone/capstone.h>
+#include <dwarf.h>
+#include "plan.h"
+
+#define RAX 0
+#define RDX 1
+#define RSP 7
+
+struct builder {
+	struct plan_site *site;
+	const struct plan_limits *lim;
+	struct rfunc *f;
+	int cfa_reg;
+	int64_t cfa_off;
+	bool cfa_ok;
+	uint32_t stride[RST_MAX_STEPS]; /* element stride of each step's blobs, 0: one element */
+};
+
+static int add_step(struct builder *b, const struct rst_step *st, struct rtype *t)
+{
+	struct rst_plan *p = &b->site->bpf;
+
+	if (p->nsteps >= RST_MAX_STEPS) {
+		b->site->steps_dropped = true;
+		return -1;
+	}
+	p->steps[p->nsteps] = *st;
+	b->site->step_type[p->nsteps] = t;
+	b->stride[p->nsteps] = 0;
+	return p->nsteps++;
+}
+
+static bool has_float(const struct rtype *t, int depth)
+{
+	int i;
+
+	if (!t || depth > 8)
+		return false;
+	if (t->kind == RK_FLOAT)
+		return true;
+	if (t->kind == RK_ARRAY)
+		return has_float(t->target, depth + 1);
+	for (i = 0; i < t->nfields; i++)
+		if (has_float(t->fields[i].type, depth + 1))
+			return true;
+	for (i = 0; i < t->nvariants; i++)
+		if (has_float(t->variants[i].type, depth + 1))
+			return true;
+	return false;
+}
+
+static int deref(struct builder *b, int parent, uint64_t ptr_off, int64_t len_off,
+		 uint32_t elem_size, uint64_t max_len, struct rtype *t)
+{
+	struct rst_step st = {
+		.op = RST_OP_DEREF,
+		.parent = parent,
+		.ptr_off = ptr_off,
+		.len_off = len_off < 0 ? RST_NO_LEN : len_off,
+		.stride = b->stride[parent],
+		.elem_size = elem_size,
+		.max_len = max_len > RST_READ_MAX ? RST_READ_MAX : max_len,
+		.max_elems = b->stride[parent] ? b->lim->max_array : 1,
+	};
+
+	if (ptr_off >= RST_NO_LEN || (len_off >= RST_NO_LEN))
+		return -1;
+	return add_step(b, &st, t);
+}
+
+/* Adds the steps that follow every pointer reachable from a value of type t at off in the elements of step s. */
+static void follow(struct builder *b, struct rtype *t, int s, uint64_t off, int depth)
+{
+	struct rtype *e;
+	int c, i;
+
+	if (!t || s < 0 || depth > 32)
+		return;
+	switch (t->kind) {
+	case RK_STRUCT:
+	case RK_TUPLE:
+		for (i = 0; i < t->nfields; i++)
+			follow(b, t->fields[i].type, s, off + t->fields[i].off, depth);
+		break;
+	case RK_ENUM:
+		for (i = 0; i < t->nvariants; i++)
+			follow(b, t->variants[i].type, s, off, depth);
+		break;
+	case RK_ARRAY:
+		e = t->target;
+		for (i = 0; e && e->size && i < (int)t->count && i < b->lim->max_array; i++)
+			follow(b, e, s, off + i * e->size, depth);
+		break;
+	case RK_REF:
+		e = t->target;
+		if (!e || !e->sized || depth >= b->lim->max_depth)
+			break;
+		if (plan__child(b->site, s, off, e) >= 0)
+			break;
+		c = deref(b, s, off, -1, 1, e->size, e);
+		if (c >= 0)
+			follow(b, e, c, 0, depth + 1);
+		break;
+	case RK_STR:
+	case RK_STRING:
+		if (depth >= b->lim->max_depth + 1)
+			break;
+		deref(b, s, off + t->ptr_off, off + t->len_off, 1, b->lim->max_string, t);
+		break;
+	case RK_SLICE:
+	case RK_VEC:
+		e = t->target;
+		if (!e || !e->sized || depth >= b->lim->max_depth + 1)
+			break;
+		c = deref(b, s, off + t->ptr_off, off + t->len_off, e->size,
+			  (uint64_t)b->lim->max_array * e->size, t);
+		if (c >= 0 && e->size) {
+			b->stride[c] = e->size;
+			follow(b, e, c, 0, depth + 1);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+int plan__child(const struct plan_site *site, int s, uint64_t off, const struct rtype *t)
+{
+	int i;
+
+	for (i = s + 1; i < site->bpf.nsteps; i++) {
+		const struct rst_step *st = &site->bpf.steps[i];
+
+		if (st->op == RST_OP_DEREF && st->parent == s && st->ptr_off == off &&
+		    site->step_type[i] == t)
+			return i;
+	}
+	return -1;
+}
+
+static const struct rloc *loc_at(const struct rparam *p, uint64_t pc)
+{
+	int i;
+
+	for (i = 0; i < p->nlocs; i++)
+		if (pc >= p->locs[i].lo && pc < p->locs[i].hi)
+			return &p->locs[i];
+	return NULL;
+}
+
+static int reg_of_atom(const struct rop *op, int *reg)
+{
+	if (op->atom >= DW_OP_reg0 && op->atom <= DW_OP_reg31)
+		*reg = op->atom - DW_OP_reg0;
+	else if (op->atom == DW_OP_regx)
+		*reg = (int)op->op1;
+	else
+		return -1;
+	return *reg <= 16 ? 0 : -1;
+}
+
+/* Memory operand: DW_OP_fbreg / DW_OP_bregN / DW_OP_bregx -> register + offset. */
+static int mem_of_atom(struct builder *b, const struct rop *op, int *reg, int64_t *off)
+{
+	if (op->atom >= DW_OP_breg0 && op->atom <= DW_OP_breg31) {
+		*reg = op->atom - DW_OP_breg0;
+		*off = (int64_t)op->op1;
+	} else if (op->atom == DW_OP_bregx) {
+		*reg = (int)op->op1;
+		*off = (int64_t)op->op2;
+	} else if (op->atom == DW_OP_fbreg) {
+		if (b->f->frame_base_reg >= 0) {
+			*reg = b->f->frame_base_reg;
+			*off = (int64_t)op->op1;
+		} else if (b->f->frame_base_reg == -1 && b->cfa_ok) {
+			*reg = b->cfa_reg;
+			*off = b->cfa_off + (int64_t)op->op1;
+		} else {
+			return -1;
+		}
+	} else {
+		return -1;
+	}
+	return *reg <= 16 ? 0 : -1;
+}
+
+/*
+ * Turns the location of v at pc into root steps. Pieces (DW_OP_piece) are
+ * appended into one blob so the value is contiguous, as in memory.
+ */
+static int root_steps(struct builder *b, struct plan_value *v, const struct rloc *loc, uint64_t pc)
+{
+	uint64_t size = v->type->size, done = 0;
+	int i = 0, first = -1;
+	bool gap = false;
+
+	if (!loc || loc->nops == 0) {
+		v->error = "optimized out at the probe point";
+		return -1;
+	}
+	while (i < loc->nops) {
+		const struct rop *op = &loc->ops[i];
+		struct rst_step st = { .flags = first >= 0 ? RST_STEP_APPEND : 0 };
+		uint64_t psize;
+		int reg, j = i, s;
+		int64_t off;
+		bool is_piece;
+
+		/* one simple location: ops up to the next DW_OP_piece */
+		while (j < loc->nops && loc->ops[j].atom != DW_OP_piece)
+			j++;
+		is_piece = j < loc->nops;
+		psize = is_piece ? loc->ops[j].op1 : size - done;
+		if (j - i == 0) {
+			/* empty piece: the bytes are not available */
+			if (gap && v->unknown_hi != done) {
+				v->error = "value split with several unavailable pieces";
+				return -1;
+			}
+			if (!gap)
+				v->unknown_lo = done;
+			gap = true;
+			v->unknown_hi = done + psize;
+			st.op = RST_OP_MEM;
+			st.reg = RSP;
+			st.max_len = psize;
+		} else if (j - i == 1 && reg_of_atom(op, &reg) == 0) {
+			if (psize > 8) {
+				v->error = "value wider than its register location";
+				return -1;
+			}
+			st.op = RST_OP_REG;
+			st.reg = reg;
+			st.max_len = psize;
+		} else if (j - i == 1 && mem_of_atom(b, op, &reg, &off) == 0) {
+			st.op = RST_OP_MEM;
+			st.reg = reg;
+			st.off = off;
+			st.max_len = psize;
+		} else if (j - i == 2 && (op->atom == DW_OP_entry_value || op->atom == DW_OP_GNU_entry_value) &&
+			   loc->ops[i + 1].atom == DW_OP_stack_value) {
+			/* At the function's first instruction the entry value is the register itself. */
+			struct rop sub = { .atom = op->sub_atom, .op1 = op->sub_op1 };
+
+			if (pc != b->f->low_pc || reg_of_atom(&sub, &reg) || psize > 8) {
+				v->error = "entry value of a register no longer known at the probe point";
+				return -1;
+			}
+			st.op = RST_OP_REG;
+			st.reg = reg;
+			st.max_len = psize;
+		} else if (j - i == 2 && op->atom >= DW_OP_breg0 && op->atom <= DW_OP_breg16 &&
+			   loc->ops[i + 1].atom == DW_OP_stack_value && psize <= 8) {
+			/* the value is an address computed from a register, e.g. &local */
+			st.op = RST_OP_REG;
+			st.reg = op->atom - DW_OP_breg0;
+			st.off = (int64_t)op->op1;
+			st.max_len = psize;
+		} else if (!is_piece && first < 0 && j - i == 2 && loc->ops[i + 1].atom == DW_OP_deref &&
+			   mem_of_atom(b, op, &reg, &off) == 0) {
+			/* a spilled pointer to the value: read the pointer, then the value */
+			struct rst_step ps = { .op = RST_OP_MEM, .reg = reg, .off = off, .max_len = 8 };
+			int p = add_step(b, &ps, NULL);
+
+			if (p < 0)
+				return -1;
+			s = deref(b, p, 0, -1, 1, size, v->type);
+			if (s < 0)
+				return -1;
+			v->root = s;
+			return 0;
+		} else {
+			v->error = "location expression not supported";
+			return -1;
+		}
+		if (st.max_len > RST_READ_MAX) {
+			v->error = "value larger than one read";
+			return -1;
+		}
+		s = add_step(b, &st, NULL);
+		if (s < 0) {
+			v->error = "capture plan full";
+			return -1;
+		}
+		if (first < 0)
+			first = s;
+		done += psize;
+		i = is_piece ? j + 1 : j;
+	}
+	if (done < size) {
+		if (gap) {
+			v->error = "value split with several unavailable pieces";
+			return -1;
+		}
+		v->unknown_lo = done;
+		v->unknown_hi = size;
+	}
+	v->root = first;
+	return 0;
+}
+
+static bool is_zst(const struct rtype *t)
+{
+	return t && t->sized && t->size == 0;
+}
+
+/* A primitive that rustc's ABI passes as one scalar, possibly wrapped in newtypes. */
+static bool scalar_leaf(const struct rtype *t, uint64_t *size)
+{
+	int i, n = 0;
+	const struct rtype *inner = NULL;
+
+	if (!t)
+		return false;
+	switch (t->kind) {
+	case RK_BOOL:
+	case RK_CHAR:
+	case RK_INT:
+	case RK_UINT:
+	case RK_REF:
+	case RK_PTR:
+		*size = t->size;
+		return true;
+	case RK_STRUCT:
+		for (i = 0; i < t->nfields; i++) {
+			if (is_zst(t->fields[i].type))
+				continue;
+			inner = t->fields[i].type;
+			n++;
+		}
+		return n == 1 && inner->size == t->size && scalar_leaf(inner, size);
+	default:
+		return false;
+	}
+}
+
+/*
+ * Where the Rust ABI leaves a returned value (x86-64): unit nothing; more than
+ * 16 bytes in memory at the address returned in rax; a scalar in rax; a pair of
+ * two scalars (struct/tuple with exactly two non-ZST scalar fields, fat
+ * pointers) in rax and rdx; other aggregates up to 16 bytes as their memory
+ * image in rax:rdx. Floats go to SSE registers, which BPF cannot read.
+ */
+static int ret_steps(struct builder *b, struct plan_value *v)
+{
+	struct rtype *t = v->type;
+	uint64_t s1 = 0, s2 = 0, off2 = 0;
+	struct rst_step st = { .op = RST_OP_REG, .reg = RAX };
+	int i, n = 0, root;
+
+	if (!t->sized) {
+		v->error = "return type has no known size";
+		return -1;
+	}
+	if (t->size > 16) {
+		st.op = RST_OP_MEM;
+		st.max_len = t->size;
+		if (t->size > RST_READ_MAX) {
+			v->error = "returned value larger than one read";
+			return -1;
+		}
+		root = add_step(b, &st, NULL);
+		goto done;
+	}
+	if (has_float(t, 0)) {
+		v->error = "returned in SSE registers, which BPF cannot read";
+		return -1;
+	}
+	if (t->kind == RK_ENUM && t->size <= 8) {
+		/* A niche enum is one scalar; a tagged one may be a pair: only the unambiguous case. */
+		bool niche = t->discr.type && t->discr.off == 0 && t->discr.type->size == t->size;
+
+		if (!niche) {
+			v->error = "return registers of this enum layout not derived";
+			return -1;
+		}
+	}
+	if ((t->kind == RK_STRUCT || t->kind == RK_TUPLE) && t->size <= 8 && !scalar_leaf(t, &s1)) {
+		const struct rfield *f1 = NULL, *f2 = NULL;
+
+		for (i = 0; i < t->nfields; i++) {
+			if (is_zst(t->fields[i].type))
+				continue;
+			if (n == 0)
+				f1 = &t->fields[i];
+			else
+				f2 = &t->fields[i];
+			n++;
+		}
+		if (n == 2 && f1->off > f2->off) {
+			const struct rfield *x = f1;
+
+			f1 = f2;
+			f2 = x;
+		}
+		if (n == 2 && f1->off == 0 && scalar_leaf(f1->type, &s1) && scalar_leaf(f2->type, &s2)) {
+			/* ScalarPair: the second scalar comes in rdx, not in rax's upper bytes */
+			off2 = f2->off;
+			st.max_len = off2;
+			root = add_step(b, &st, NULL);
+			if (root >= 0) {
+				struct rst_step st2 = { .op = RST_OP_REG, .reg = RDX, .flags = RST_STEP_APPEND,
+							.max_len = t->size - off2 };
+
+				if (add_step(b, &st2, NULL) < 0)
+					root = -1;
+			}
+			if (off2 > s1) {
+				v->unknown_lo = s1;
+				v->unknown_hi = off2;
+			}
+			goto done;
+		}
+		if (n == 2) {
+			v->error = "return registers of this layout not derived";
+			return -1;
+		}
+	}
+	st.max_len = t->size > 8 ? 8 : t->size;
+	root = t->size ? add_step(b, &st, NULL) : -1;
+	if (root >= 0 && t->size > 8) {
+		struct rst_step st2 = { .op = RST_OP_REG, .reg = RDX, .flags = RST_STEP_APPEND,
+					.max_len = t->size - 8 };
+
+		if (add_step(b, &st2, NULL) < 0)
+			root = -1;
+	}
+done:
+	if (root < 0) {
+		v->error = "capture plan full";
+		return -1;
+	}
+	v->root = root;
+	follow(b, t, root, 0, 0);
+	return 0;
+}
+
+static int site_cfa(struct dwarf_index *idx, struct builder *b, uint64_t pc)
+{
+	int reg;
+	int64_t off;
+
+	b->cfa_ok = dwarf_index__cfa(idx, pc, &reg, &off) == 0 && reg >= 0 && reg <= 16;
+	b->site->bpf.cfa_reg = b->cfa_ok ? reg : 0xff;
+	b->site->bpf.cfa_off = b->cfa_ok ? off : 0;
+	b->cfa_reg = reg;
+	b->cfa_off = off;
+	return 0;
+}
+
+static struct plan_site *new_site(struct plan_func *pf, uint64_t pc, enum rst_site kind)
+{
+	struct plan_site *s = realloc(pf->sites, sizeof(*s) * (pf->nsites + 1));
+
+	if (!s)
+		return NULL;
+	pf->sites = s;
+	s = &s[pf->nsites++];
+	memset(s, 0, sizeof(*s));
+	s->pc = pc;
+	s->bpf.func_id = pf->func->id;
+	s->bpf.site = kind;
+	return s;
+}
+
+/*
+ * Entry at low_pc when every parameter has a location list (those are exact
+ * per pc, e.g. registers on entry); else after the prologue, where stack-slot
+ * locations that are given as one expression for the whole function hold.
+ */
+static uint64_t entry_pc(const struct rfunc *f)
+{
+	int i;
+
+	for (i = 0; i < f->nparams; i++)
+		if (!f->params[i].is_list && f->params[i].nlocs)
+			return f->body_pc;
+	return f->low_pc;
+}
+
+static int build_entry(struct dwarf_index *idx, struct plan_func *pf, const struct plan_limits *lim,
+		       bool (*redact)(const char *, void *), void *rctx)
+{
+	struct rfunc *f = pf->func;
+	struct builder b = { .lim = lim, .f = f };
+	struct plan_site *site = new_site(pf, entry_pc(f), RST_SITE_ENTRY);
+	int i;
+
+	if (!site)
+		return -ENOMEM;
+	b.site = site;
+	site_cfa(idx, &b, site->pc);
+	site->values = calloc(f->nparams ? f->nparams : 1, sizeof(*site->values));
+	if (!site->values)
+		return -ENOMEM;
+	site->nvalues = f->nparams;
+	for (i = 0; i < f->nparams; i++) {
+		struct plan_value *v = &site->values[i];
+		const struct rparam *p = &f->params[i];
+
+		v->name = p->name ? p->name : "_";
+		v->type = p->type;
+		v->root = -1;
+		if (redact && redact(v->name, rctx)) {
+			v->redacted = true;
+			continue;
+		}
+		if (!v->type || !v->type->sized) {
+			v->error = "type not described in DWARF";
+			continue;
+		}
+		if (v->type->size == 0)
+			continue; /* ZST: nothing to read, decoder prints it from the type */
+		if (root_steps(&b, v, loc_at(p, site->pc), site->pc) == 0)
+			follow(&b, v->type, v->root, 0, 0);
+	}
+	return 0;
+}
+
+static int build_exit(struct dwarf_index *idx, struct plan_func *pf, uint64_t pc, enum rst_site kind,
+		      const struct plan_limits *lim)
+{
+	struct builder b = { .lim = lim, .f = pf->func };
+	struct plan_site *site = new_site(pf, pc, kind);
+	struct plan_value *v;
+
+	if (!site)
+		return -ENOMEM;
+	b.site = site;
+	site_cfa(idx, &b, pc);
+	v = site->values = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	site->nvalues = 1;
+	v->name = "return";
+	v->type = pf->func->ret;
+	v->root = -1;
+	if (kind == RST_SITE_TAIL)
+		v->error = "returned through a tail call";
+	else if (v->type && v->type->size)
+		ret_steps(&b, v);
+	return 0;
+}
+
+/* ret instructions and jmps leaving the function (tail calls). */
+static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, struct plan_func *pf,
+		      const struct plan_limits *lim, char *why, size_t whylen)
+{
+	struct rfunc *f = pf->func;
+	size_t len = f->high_pc - f->low_pc, n, i;
+	uint8_t *code = malloc(len);
+	cs_insn *insn = NULL;
+	csh h;
+	int err = 0;
+
+	if (!code)
+		return -ENOMEM;
+	if (elf_image__read(img, f->low_pc, code, len)) {
+		snprintf(why, whylen, "code of %s not in the file", f->name);
+		free(code);
+		return -ERANGE;
+	}
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+		free(code);
+		snprintf(why, whylen, "capstone unavailable");
+		return -ENOSYS;
+	}
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	n = cs_disasm(h, code, len, f->low_pc, 0, &insn);
+	for (i = 0; i < n && !err; i++) {
+		cs_x86 *x = &insn[i].detail->x86;
+
+		if (insn[i].id == X86_INS_RET) {
+			err = build_exit(idx, pf, insn[i].address, RST_SITE_RET, lim);
+		} else if (insn[i].id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
+			uint64_t t = (uint64_t)x->operands[0].imm;
+
+			if (t < f->low_pc || t >= f->high_pc)
+				err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim);
+		}
+	}
+	if (n)
+		cs_free(insn, n);
+	cs_close(&h);
+	free(code);
+	return err;
+}
+
+int plan__build(struct dwarf_index *idx, const struct elf_image *img, struct rfunc *f,
+		const struct plan_limits *lim, bool (*redact)(const char *name, void *ctx),
+		void *redact_ctx, struct plan_func *out, char *why, size_t whylen)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->func = f;
+	err = dwarf_index__load(idx, f);
+	if (err) {
+		snprintf(why, whylen, "cannot read DWARF of %s", f->name);
+		goto cleanup;
+	}
+	err = build_entry(idx, out, lim, redact, redact_ctx);
+	if (err)
+		goto cleanup;
+	err = exit_sites(idx, img, out, lim, why, whylen);
+cleanup:
+	if (err)
+		plan__free(out);
+	return err;
+}
+
+void plan__free(struct plan_func *pf)
+{
+	int i;
+
+	for (i = 0; i < pf->nsites; i++)
+		free(pf->sites[i].values);
+	free(pf->sites);
+	pf->sites = NULL;
+	pf->nsites = 0;
+}

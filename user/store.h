@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SQLite trace database. Writes are batched into transactions; frames
+ * entered and left within one batch are inserted once, complete.
+ */
+#ifndef STORE_H
+#define STORE_H
+#include <stdint.h>
+#include "dwarf_index.h"
+
+struct store;
+
+struct store_session {
+	const char *command;
+	const char *binary;
+	int pid;
+	uint64_t start_ns, end_ns;
+	int exit_status; /* -1: unknown */
+	uint64_t events, events_lost, events_truncated;
+};
+
+int store__open(const char *path, struct store **out, char *err, size_t errlen);
+int store__add_function(struct store *st, const struct rfunc *f, uint64_t probe_pc);
+/* args is taken over (freed by the store). */
+int store__enter(struct store *st, int64_t id, int64_t parent, uint32_t tid, int func_id,
+		 uint64_t entry_ns, char *args);
+/* ret (may be NULL) is taken over. */
+int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret, const char *status);
+int store__thread(struct store *st, uint32_t tid, const char *name, uint64_t first_ns,
+		  uint64_t last_ns);
+int store__session(struct store *st, const struct store_session *s);
+/* Commits the current batch. */
+int store__flush(struct store *st);
+void store__close(struct store *st);
+#endif
