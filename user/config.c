@@ -31,7 +31,7 @@ struct toml_kv {
 
 struct toml_val {
 	enum toml_type type;
-	int line, col; /* where the value starts */
+	int line, col;	 /* where the value starts */
 	int kline, kcol; /* the key that names it, for messages about the key */
 	/* Tables only: how the table came to be, which decides who may extend it. */
 	unsigned int header : 1; /* defined by a [header] */
@@ -182,15 +182,15 @@ static const char *type_name(enum toml_type t)
 	return "a value";
 }
 
-/* A key or string for a message: short, one line, printable. */
+/* A key or string for a message: short, one line, printable, cut between characters. */
 static void render_str(char *buf, size_t sz, const char *s, size_t max)
 {
 	size_t o = 0, i;
 
-	for (i = 0; s[i] && o + 8 < sz; i++) {
+	for (i = 0; s[i]; i++) {
 		unsigned char c = s[i];
 
-		if (i == max) {
+		if ((c & 0xc0) != 0x80 && (i >= max || o + 12 >= sz)) {
 			o += snprintf(buf + o, sz - o, "...");
 			break;
 		}
@@ -501,7 +501,8 @@ static int unicode_escape(struct toml_parser *p, struct sbuf *sb)
 	for (i = 0; i < ndig; i++) {
 		d = hexval(peek(p, 2 + i));
 		if (d < 0)
-			return perr(p, line, col, "expected %d hex digits after '\\%c'", ndig, kind);
+			return perr(p, line, col, "expected %d hex digits after '\\%c'", ndig,
+				    kind);
 		cp = cp * 16 + d;
 	}
 	if (cp >= 0xd800 && cp <= 0xdfff)
@@ -544,7 +545,8 @@ static int parse_string(struct toml_parser *p, char **out)
 	struct sbuf sb = {0};
 
 	if (peek(p, 1) == q && peek(p, 2) == q)
-		return perr_here(p, "multi-line strings are not supported by rstrace's TOML subset");
+		return perr_here(p,
+				 "multi-line strings are not supported by rstrace's TOML subset");
 	p->pos++;
 	if (sb_put(&sb, "", 0))
 		return enomem(p);
@@ -566,7 +568,8 @@ static int parse_string(struct toml_parser *p, char **out)
 			continue;
 		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			err = perr_here(p, "control character U+%04X must be escaped in a string", c);
+			err =
+			    perr_here(p, "control character U+%04X must be escaped in a string", c);
 			goto cleanup;
 		}
 		if (sb_put(&sb, p->s + p->pos, 1)) {
@@ -608,7 +611,8 @@ static int parse_key(struct toml_parser *p, struct toml_key *k)
 	for (;;) {
 		skip_ws(p);
 		if (k->n == TOML_MAX_KEY_PARTS)
-			return perr_here(p, "key has more than %d dotted parts", TOML_MAX_KEY_PARTS);
+			return perr_here(p, "key has more than %d dotted parts",
+					 TOML_MAX_KEY_PARTS);
 		k->part[k->n].line = p->line;
 		k->part[k->n].col = col_here(p);
 		err = parse_simple_key(p, &k->part[k->n].s);
@@ -671,7 +675,7 @@ static bool word_at(const struct toml_parser *p, size_t off, const char *w)
 static int parse_number(struct toml_parser *p, struct toml_val **out)
 {
 	static const char *const base_name[17] = {
-		[2] = "a binary", [8] = "an octal", [10] = "a decimal", [16] = "a hexadecimal"};
+	    [2] = "a binary", [8] = "an octal", [10] = "a decimal", [16] = "a hexadecimal"};
 	int line = p->line, col = col_here(p), sign = 0, base = 10, ndig, c, err;
 	size_t first;
 	uint64_t acc;
@@ -706,7 +710,8 @@ static int parse_number(struct toml_parser *p, struct toml_val **out)
 	if (!ndig) {
 		if (base != 10)
 			return perr_here(p, "expected %s digit after '0%c', found %s",
-					 base_name[base], p->s[p->pos - 1], found(p, fb, sizeof(fb)));
+					 base_name[base], p->s[p->pos - 1],
+					 found(p, fb, sizeof(fb)));
 		return perr_here(p, "expected a digit after '%c', found %s", sign,
 				 found(p, fb, sizeof(fb)));
 	}
@@ -810,14 +815,16 @@ static int parse_inline_table(struct toml_parser *p, struct toml_val **out)
 			if (peek(p, 0) == '}')
 				break;
 			if (peek(p, 0) != ',') {
-				err = perr_here(p, "expected ',' or '}' in an inline table, found %s",
-						found(p, fb, sizeof(fb)));
+				err =
+				    perr_here(p, "expected ',' or '}' in an inline table, found %s",
+					      found(p, fb, sizeof(fb)));
 				goto cleanup;
 			}
 			p->pos++;
 			skip_ws(p);
 			if (peek(p, 0) == '}') {
-				err = perr_here(p, "trailing comma is not allowed in an inline table");
+				err = perr_here(p,
+						"trailing comma is not allowed in an inline table");
 				goto cleanup;
 			}
 		}
@@ -907,8 +914,8 @@ static int parse_keyval(struct toml_parser *p, struct toml_val *tab)
 		child = tab_get(t, k.part[i].s);
 		render_full(p, tab, name, sizeof(name), &k, i + 1);
 		if (!child) {
-			err = tab_new_child(p, t, k.part[i].s, k.part[i].line, k.part[i].col,
-					    &child);
+			err =
+			    tab_new_child(p, t, k.part[i].s, k.part[i].line, k.part[i].col, &child);
 			if (err)
 				goto cleanup;
 		} else if (child->type != TOML_TABLE) {
@@ -921,9 +928,10 @@ static int parse_keyval(struct toml_parser *p, struct toml_val *tab)
 				   "cannot add keys to inline table \"%s\"", name);
 			goto cleanup;
 		} else if (child->header) {
-			err = perr(p, k.part[i].line, k.part[i].col,
-				   "table \"%s\" is defined by a [header]; dotted keys cannot add to it",
-				   name);
+			err = perr(
+			    p, k.part[i].line, k.part[i].col,
+			    "table \"%s\" is defined by a [header]; dotted keys cannot add to it",
+			    name);
 			goto cleanup;
 		}
 		child->dotted = 1;
@@ -959,7 +967,8 @@ static int parse_header(struct toml_parser *p)
 	char name[256], fb[16];
 
 	if (peek(p, 1) == '[')
-		return perr_here(p, "arrays of tables ([[...]]) are not supported by rstrace's TOML subset");
+		return perr_here(
+		    p, "arrays of tables ([[...]]) are not supported by rstrace's TOML subset");
 	p->pos++;
 	err = parse_key(p, &k);
 	if (err)
@@ -976,8 +985,8 @@ static int parse_header(struct toml_parser *p)
 		child = tab_get(t, k.part[i].s);
 		render_key(name, sizeof(name), &k, i + 1);
 		if (!child) {
-			err = tab_new_child(p, t, k.part[i].s, k.part[i].line, k.part[i].col,
-					    &child);
+			err =
+			    tab_new_child(p, t, k.part[i].s, k.part[i].line, k.part[i].col, &child);
 			if (err)
 				goto cleanup;
 		} else if (child->type != TOML_TABLE) {
@@ -1036,16 +1045,16 @@ static int check_utf8(struct toml_parser *p)
 	return 0;
 }
 
-int toml_parse(const char *text, size_t len, const char *filename, struct toml_doc **out,
-	       char *err, size_t errlen)
+int toml_parse(const char *text, size_t len, const char *filename, struct toml_doc **out, char *err,
+	       size_t errlen)
 {
 	struct toml_parser p = {
-		.s = text,
-		.len = len,
-		.line = 1,
-		.file = filename ? filename : "<toml>",
-		.err = err,
-		.errlen = errlen,
+	    .s = text,
+	    .len = len,
+	    .line = 1,
+	    .file = filename ? filename : "<toml>",
+	    .err = err,
+	    .errlen = errlen,
 	};
 	struct toml_doc *doc = NULL;
 	int ret;
@@ -1243,8 +1252,7 @@ static int load_int(struct loader *l, const struct toml_val *v, const char *key,
 		    int *out)
 {
 	if (v->type != TOML_INT)
-		return lerr(l, v, "trace.%s must be an integer, found %s", key,
-			    type_name(v->type));
+		return lerr(l, v, "trace.%s must be an integer, found %s", key, type_name(v->type));
 	if (v->num < lo || v->num > hi)
 		return lerr(l, v, "trace.%s must be between %d and %d, found %lld", key, lo, hi,
 			    (long long)v->num);
@@ -1258,8 +1266,8 @@ static int load_list(struct loader *l, const struct toml_val *v, int which)
 	int i;
 
 	if (v->type != TOML_ARRAY)
-		return lerr(l, v, "trace.%s must be an array of strings, found %s",
-			    list_key[which], type_name(v->type));
+		return lerr(l, v, "trace.%s must be an array of strings, found %s", list_key[which],
+			    type_name(v->type));
 	for (i = 0; i < v->arr.n; i++) {
 		if (v->arr.v[i]->type != TOML_STRING)
 			return lerr(l, v->arr.v[i], "trace.%s[%d] must be a string, found %s",
@@ -1357,9 +1365,10 @@ static int load_member(struct loader *l, const char *pkg, const struct toml_val 
 			mode = TRACE_NONE;
 		} else {
 			render_str(sval, sizeof(sval), mstr, 48);
-			return lerr(l, v,
-				    "%s.trace must be \"full\", \"none\" or \"call-only\", found \"%s\"",
-				    path, sval);
+			return lerr(
+			    l, v,
+			    "%s.trace must be \"full\", \"none\" or \"call-only\", found \"%s\"",
+			    path, sval);
 		}
 	}
 	name = crate_name(pkg);
@@ -1369,7 +1378,8 @@ static int load_member(struct loader *l, const char *pkg, const struct toml_val 
 		if (!strcmp(l->crates[i].name, name)) {
 			free(name);
 			return lerr_key(l, m,
-					"%s names the same crate as an earlier member ('-' and '_' are alike in crate names)",
+					"%s names the same crate as an earlier member ('-' and '_' "
+					"are alike in crate names)",
 					path);
 		}
 	}
@@ -1403,7 +1413,8 @@ static int load_workspace(struct loader *l, const struct toml_val *w)
 		if (v->type == TOML_ARRAY) {
 			/* Cargo's members = ["path", ...] lists paths, not what to trace. */
 			lwarn(l, v,
-			      "workspace.members as an array (Cargo style) is ignored; use [workspace.members] with name = { trace = \"full\" }");
+			      "workspace.members as an array (Cargo style) is ignored; use "
+			      "[workspace.members] with name = { trace = \"full\" }");
 			continue;
 		}
 		if (v->type != TOML_TABLE)
@@ -1465,17 +1476,17 @@ void config__init_defaults(struct config *cfg)
 	cfg->max_depth = 4;
 }
 
-int config__load_text(struct config *cfg, const char *text, size_t len, const char *name,
-		      char *err, size_t errlen)
+int config__load_text(struct config *cfg, const char *text, size_t len, const char *name, char *err,
+		      size_t errlen)
 {
 	struct loader l = {
-		.cfg = cfg,
-		.file = name ? name : "<config>",
-		.err = err,
-		.errlen = errlen,
-		.max_array_size = cfg->max_array_size,
-		.max_string_bytes = cfg->max_string_bytes,
-		.max_depth = cfg->max_depth,
+	    .cfg = cfg,
+	    .file = name ? name : "<config>",
+	    .err = err,
+	    .errlen = errlen,
+	    .max_array_size = cfg->max_array_size,
+	    .max_string_bytes = cfg->max_string_bytes,
+	    .max_depth = cfg->max_depth,
 	};
 	struct toml_doc *doc = NULL;
 	struct config_crate *crates;
@@ -1484,6 +1495,8 @@ int config__load_text(struct config *cfg, const char *text, size_t len, const ch
 	char *path = NULL;
 	int ret, i, j, n;
 
+	if (!cfg)
+		return -EINVAL;
 	ret = toml_parse(text, len, l.file, &doc, err, errlen);
 	if (ret)
 		return ret;
@@ -1614,6 +1627,8 @@ int config__load(struct config *cfg, const char *path, char *err, size_t errlen)
 
 	if (err && errlen)
 		err[0] = 0;
+	if (!cfg || !path)
+		return -EINVAL;
 	ret = read_file(path, &text, &len, err, errlen);
 	if (ret)
 		return ret;

@@ -27,8 +27,8 @@ enum toml_type {
 	TOML_BOOL,
 };
 
-int toml_parse(const char *text, size_t len, const char *filename, struct toml_doc **out,
-	       char *err, size_t errlen);
+int toml_parse(const char *text, size_t len, const char *filename, struct toml_doc **out, char *err,
+	       size_t errlen);
 void toml_free(struct toml_doc *doc);
 
 /* Read-only view of the tree; every accessor tolerates NULL and wrong types. */
@@ -41,23 +41,25 @@ int toml_len(const struct toml_val *v);
 /* i-th array element, or i-th table member in file order with its key in *key. */
 const struct toml_val *toml_at(const struct toml_val *v, int i, const char **key);
 const char *toml_str(const struct toml_val *v); /* NULL unless a string */
-int64_t toml_int(const struct toml_val *v); /* 0 unless an integer */
-bool toml_bool(const struct toml_val *v); /* false unless a boolean */
+int64_t toml_int(const struct toml_val *v);	/* 0 unless an integer */
+bool toml_bool(const struct toml_val *v);	/* false unless a boolean */
 /* Where the value starts in the file. */
 void toml_pos(const struct toml_val *v, int *line, int *col);
 
 enum trace_mode {
 	TRACE_DEFAULT = 0, /* not listed: the crate filter decides */
-	TRACE_FULL, /* "full", and FireDBG's "call-only" */
+	TRACE_FULL,	   /* "full", and FireDBG's "call-only" */
 	TRACE_NONE,
 };
 
+/* [workspace.members]: package name, normalised '-' -> '_' (a crate name), and its mode */
+struct config_crate {
+	char *name;
+	enum trace_mode mode;
+};
+
 struct config {
-	/* [workspace.members]: crate name ('-' normalised to '_') -> mode */
-	struct config_crate {
-		char *name;
-		enum trace_mode mode;
-	} *crates;
+	struct config_crate *crates;
 	int ncrates;
 	char **include; /* function-path globs traced on top of the crate filter */
 	int ninclude;
@@ -65,10 +67,10 @@ struct config {
 	int nexclude;
 	char **redact; /* parameter-name globs whose values are not recorded */
 	int nredact;
-	int max_array_size; /* elements per container, default 32 */
+	int max_array_size;   /* elements per container, default 32 */
 	int max_string_bytes; /* default 256 */
-	int max_depth; /* pointer depth, default 4 */
-	char *path; /* file it came from, or NULL */
+	int max_depth;	      /* pointer depth, default 4 */
+	char *path;	      /* file it came from, or NULL */
 	/*
 	 * Unknown keys are warnings, not errors, so FireDBG files with extra
 	 * keys still load. Each arrives as one "FILE:LINE:COL: warning: ..."
@@ -84,8 +86,8 @@ void config__init_defaults(struct config *cfg);
  * old ones, members are merged. On error cfg is left unchanged.
  */
 int config__load(struct config *cfg, const char *path, char *err, size_t errlen);
-int config__load_text(struct config *cfg, const char *text, size_t len, const char *name,
-		      char *err, size_t errlen);
+int config__load_text(struct config *cfg, const char *text, size_t len, const char *name, char *err,
+		      size_t errlen);
 /* dir/rstrace.toml, else dir/firedbg.toml (dir NULL: cwd): 0 none, 1 loaded, -errno. */
 int config__find_and_load(struct config *cfg, const char *dir, char *err, size_t errlen);
 enum trace_mode config__crate_mode(const struct config *cfg, const char *crate);

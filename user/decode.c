@@ -368,9 +368,12 @@ static void value_json(const struct plan_site *site, const struct ev_view *v,
 		sb_puts(sb, ",\"value\":null,\"redacted\":true}");
 		return;
 	}
-	if (!val->type || (val->type->sized && val->type->size == 0 && val->root < 0)) {
+	if (!val->type) {
+		/* rustc omits DW_AT_type for () and for unit structs alike */
+		d.error = "zero-sized value: () or a unit struct, DWARF does not say which";
+	} else if (val->type->sized && val->type->size == 0 && val->root < 0) {
 		/* zero-sized: the type alone is the value */
-		if (!val->type || val->type->kind == RK_UNIT)
+		if (val->type->kind == RK_UNIT)
 			sb_puts(&out, "()");
 		else if (val->type->kind == RK_STRUCT && !val->type->nfields &&
 			 !std_crate(val->type->name))

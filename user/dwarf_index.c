@@ -690,6 +690,11 @@ static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char
 
 	if (t->kind == RK_ENUM)
 		return;
+	/* trait objects: the concrete type needs the vtable (not done yet) */
+	if (strstr(n, "dyn ")) {
+		t->kind = RK_UNKNOWN;
+		return;
+	}
 	if (dp && len && t->nfields == 2) {
 		t->ptr_off = dp->off;
 		t->len_off = len->off;

@@ -339,6 +339,26 @@ static bool scalar_leaf(const struct rtype *t, uint64_t *size)
 	}
 }
 
+/* Two 8-byte scalars at offsets 0 and 8: a ScalarPair, returned in rax:rdx. */
+static bool scalar_pair16(const struct rtype *t)
+{
+	uint64_t s1 = 0, s2 = 0;
+	int i, n = 0;
+	const struct rfield *f[2] = { NULL, NULL };
+
+	if (t->kind != RK_STRUCT && t->kind != RK_TUPLE)
+		return false;
+	for (i = 0; i < t->nfields; i++) {
+		if (is_zst(t->fields[i].type))
+			continue;
+		if (n < 2)
+			f[n] = &t->fields[i];
+		n++;
+	}
+	return n == 2 && scalar_leaf(f[0]->type, &s1) && scalar_leaf(f[1]->type, &s2) && s1 == 8 &&
+	       s2 == 8 && ((f[0]->off == 0 && f[1]->off == 8) || (f[0]->off == 8 && f[1]->off == 0));
+}
+
 /*
  * Where the Rust ABI leaves a returned value (x86-64): unit nothing; more than
  * 16 bytes in memory at the address returned in rax; a scalar in rax; a pair of
@@ -369,6 +389,12 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 	}
 	if (has_float(t, 0)) {
 		v->error = "returned in SSE registers, which BPF cannot read";
+		return -1;
+	}
+	if (t->size > 8 && !((t->kind == RK_INT || t->kind == RK_UINT) && t->size == 16) &&
+	    t->kind != RK_STR && t->kind != RK_SLICE && !scalar_pair16(t)) {
+		/* rustc returns some 9..16-byte aggregates indirectly; only pairs are certain */
+		v->error = "return registers of this layout not derived";
 		return -1;
 	}
 	if (t->kind == RK_ENUM && t->size <= 8) {
@@ -547,6 +573,49 @@ static int build_exit(struct dwarf_index *idx, struct plan_func *pf, uint64_t pc
 	return 0;
 }
 
+static bool writes_reg(csh h, cs_insn *in, x86_reg want)
+{
+	cs_regs rd, wr;
+	uint8_t nrd = 0, nwr = 0, i;
+
+	if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+		return false;
+	for (i = 0; i < nwr; i++) {
+		x86_reg r = wr[i];
+
+		if (want == X86_REG_RAX && (r == X86_REG_RAX || r == X86_REG_EAX || r == X86_REG_AX || r == X86_REG_AL))
+			return true;
+		if (want == X86_REG_RDX && (r == X86_REG_RDX || r == X86_REG_EDX || r == X86_REG_DX || r == X86_REG_DL))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * rustc at opt-level >= 1 may drop a return value nobody uses (LLVM's dead
+ * argument elimination) while DWARF still declares it: the register then holds
+ * garbage. Trust a register at a ret only if straight-line code before the ret
+ * writes it, not a call and with no branch landing in between.
+ */
+static bool reg_set_before(csh h, cs_insn *insn, size_t ret, const uint64_t *targets, size_t ntargets,
+			   x86_reg reg)
+{
+	size_t i = ret, k;
+
+	while (i-- > 0) {
+		if (insn[i].id == X86_INS_CALL)
+			return false;
+		if (writes_reg(h, &insn[i], reg))
+			return true;
+		for (k = 0; k < ntargets; k++)
+			if (targets[k] == insn[i].address)
+				return false;
+		if (insn[i].id == X86_INS_RET || insn[i].id == X86_INS_JMP)
+			return false;
+	}
+	return false;
+}
+
 /* ret instructions and jmps leaving the function (tail calls). */
 static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, struct plan_func *pf,
 		      const struct plan_limits *lim, char *why, size_t whylen)
@@ -555,6 +624,8 @@ static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, stru
 	size_t len = f->high_pc - f->low_pc, n, i;
 	uint8_t *code = malloc(len);
 	cs_insn *insn = NULL;
+	uint64_t *targets = NULL;
+	size_t ntargets = 0;
 	csh h;
 	int err = 0;
 
@@ -572,11 +643,39 @@ static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, stru
 	}
 	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
 	n = cs_disasm(h, code, len, f->low_pc, 0, &insn);
+	targets = calloc(n ? n : 1, sizeof(*targets));
+	if (!targets)
+		err = -ENOMEM;
+	for (i = 0; i < n && !err; i++) {
+		cs_x86 *x = &insn[i].detail->x86;
+
+		if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM &&
+		    cs_insn_group(h, &insn[i], CS_GRP_JUMP))
+			targets[ntargets++] = (uint64_t)x->operands[0].imm;
+	}
 	for (i = 0; i < n && !err; i++) {
 		cs_x86 *x = &insn[i].detail->x86;
 
 		if (insn[i].id == X86_INS_RET) {
 			err = build_exit(idx, pf, insn[i].address, RST_SITE_RET, lim);
+			if (!err) {
+				struct plan_site *site = &pf->sites[pf->nsites - 1];
+				bool rax = reg_set_before(h, insn, i, targets, ntargets, X86_REG_RAX);
+				bool rdx = reg_set_before(h, insn, i, targets, ntargets, X86_REG_RDX);
+				int k;
+
+				for (k = 0; k < site->bpf.nsteps; k++) {
+					const struct rst_step *st = &site->bpf.steps[k];
+
+					if ((st->op != RST_OP_DEREF && st->reg == RAX && !rax) ||
+					    (st->op == RST_OP_REG && st->reg == RDX && !rdx)) {
+						site->values[0].root = -1;
+						site->values[0].error = "return register not provably set at this ret (value may be optimized away)";
+						site->bpf.nsteps = 0;
+						break;
+					}
+				}
+			}
 		} else if (insn[i].id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
 			uint64_t t = (uint64_t)x->operands[0].imm;
 
@@ -584,6 +683,7 @@ static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, stru
 				err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim);
 		}
 	}
+	free(targets);
 	if (n)
 		cs_free(insn, n);
 	cs_close(&h);

@@ -189,8 +189,7 @@ static void test_strings(void)
 		    "\"k\\u00e9y\" = 1\n"
 		    "h = \"#not a comment\" # a comment\n");
 	CHECK_STR(toml_str(path(doc, "s", NULL, NULL)), "q\" b\\ n\n t\t r\r b\b f\f");
-	CHECK_STR(toml_str(path(doc, "u", NULL, NULL)),
-		  "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80J");
+	CHECK_STR(toml_str(path(doc, "u", NULL, NULL)), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80J");
 	CHECK_STR(toml_str(path(doc, "l", NULL, NULL)), "C:\\path\\no escapes \" here");
 	CHECK_STR(toml_str(path(doc, "raw", NULL, NULL)), "caf\xc3\xa9 \xe2\x82\xac");
 	CHECK_STR(toml_str(path(doc, "tab", NULL, NULL)), "a\tb");
@@ -278,7 +277,8 @@ static void test_line_endings(void)
 	CHECK_STR(toml_str(path(doc, "t", "k", NULL)), "v");
 	CHECK(toml_int(path(doc, "t", "n", NULL)) == 2);
 	toml_free(doc);
-	CHECK_STR(parse_err("a = 1\r\nb = \r\n"), "t.toml:2:5: expected a value, found end of line");
+	CHECK_STR(parse_err("a = 1\r\nb = \r\n"),
+		  "t.toml:2:5: expected a value, found end of line");
 }
 
 struct bad {
@@ -287,103 +287,102 @@ struct bad {
 };
 
 static const struct bad bad_toml[] = {
-	{"= 1\n", "t.toml:1:1: expected a key, found '='"},
-	{"a =\n", "t.toml:1:4: expected a value, found end of line"},
-	{"a = 1\nb\n", "t.toml:2:2: expected '=' after key \"b\""},
-	{"a.b c = 1", "t.toml:1:5: expected '=' after key \"a.b\""},
-	{"\"x y\".z 1", "t.toml:1:9: expected '=' after key \"'x y'.z\""},
-	{"a = \"abc\n", "t.toml:1:9: unterminated string: expected closing \" before end of line"},
-	{"a = 'abc", "t.toml:1:9: unterminated string: expected closing ' before end of file"},
-	{"a = \"x\\q\"", "t.toml:1:7: invalid escape sequence '\\q'"},
-	{"a = \"x\\ \"", "t.toml:1:7: expected an escape sequence after '\\'"},
-	{"a = \"\\u12\"", "t.toml:1:6: expected 4 hex digits after '\\u'"},
-	{"a = \"\\U0001F60\"", "t.toml:1:6: expected 8 hex digits after '\\U'"},
-	{"a = \"\\uD800\"",
-	 "t.toml:1:6: invalid escape '\\uD800': surrogates are not Unicode scalar values"},
-	{"a = \"\\U00110000\"", "t.toml:1:6: invalid escape '\\U00110000': beyond U+10FFFF"},
-	{"a = \"\\u0000\"",
-	 "t.toml:1:6: NUL characters in strings are not supported by rstrace's TOML subset"},
-	{"a = \"\x01\"", "t.toml:1:6: control character U+0001 must be escaped in a string"},
-	{"a = 'x\x7f'", "t.toml:1:7: control character U+007F must be escaped in a string"},
-	{"a = \"\xff\"", "t.toml:1:6: invalid UTF-8"},
-	{"a = 1\n# \xc0\xaf overlong\n", "t.toml:2:3: invalid UTF-8"},
-	{"a = '\xed\xa0\x80'", "t.toml:1:6: invalid UTF-8"},
-	{"# c\x01\n", "t.toml:1:4: control character U+0001 is not allowed in a comment"},
-	{"a = 1\nb = 2\na = 3\n", "t.toml:3:1: duplicate key \"a\""},
-	{"\"a\" = 1\na = 2", "t.toml:2:1: duplicate key \"a\""},
-	{"p = { x = 1, x = 2 }", "t.toml:1:14: duplicate key \"x\""},
-	{"a.b = 1\na.b = 2", "t.toml:2:3: duplicate key \"a.b\""},
-	{"[workspace.members]\nq = {}\n'q' = {}", "t.toml:3:1: duplicate key \"workspace.members.q\""},
-	{"[\"x y\".z]\nv.w = 1\nv.w = 2", "t.toml:3:3: duplicate key \"'x y'.z.v.w\""},
-	{"[t]\np = { x = 1, x = 2 }", "t.toml:2:14: duplicate key \"x\""},
-	{"a = 1\na.b = 2\n", "t.toml:2:1: key \"a\" is already defined as an integer"},
-	{"a.b = 1\na.b.c = 2", "t.toml:2:3: key \"a.b\" is already defined as an integer"},
-	{"[t]\nx = 1\n[t]\n", "t.toml:3:1: table \"t\" is already defined"},
-	{"[a]\nb.c = 1\n[a.b]\n", "t.toml:3:1: table \"a.b\" is already defined"},
-	{"a.b = 1\n[a]\n", "t.toml:2:1: table \"a\" is already defined"},
-	{"[a.b]\n[a]\nb.c = 1\n",
-	 "t.toml:3:1: table \"a.b\" is defined by a [header]; dotted keys cannot add to it"},
-	{"a = 1\n[a]\n", "t.toml:2:2: key \"a\" is already defined as an integer"},
-	{"a = [1]\n[a.b]\n", "t.toml:2:2: key \"a\" is already defined as an array"},
-	{"a = {}\n[a.b]\n", "t.toml:2:2: cannot add keys to inline table \"a\""},
-	{"a = {b = {}}\n[a.b.c]\n", "t.toml:2:2: cannot add keys to inline table \"a\""},
-	{"a = {b.c = 1}\na.b.d = 2\n", "t.toml:2:1: cannot add keys to inline table \"a\""},
-	{"p = { a = {}, a.b = 1 }", "t.toml:1:15: cannot add keys to inline table \"a\""},
-	{"a = 9223372036854775808", "t.toml:1:5: integer does not fit in 64 bits (signed)"},
-	{"a = -9223372036854775809", "t.toml:1:5: integer does not fit in 64 bits (signed)"},
-	{"a = 0x8000000000000000", "t.toml:1:5: integer does not fit in 64 bits (signed)"},
-	{"a = 123456789012345678901234567890",
-	 "t.toml:1:5: integer does not fit in 64 bits (signed)"},
-	{"a = 012", "t.toml:1:5: leading zeros are not allowed in an integer"},
-	{"a = -0_1", "t.toml:1:5: leading zeros are not allowed in an integer"},
-	{"a = 1__0", "t.toml:1:7: '_' in an integer must be between two digits"},
-	{"a = 1_", "t.toml:1:6: '_' in an integer must be between two digits"},
-	{"a = 0x_1", "t.toml:1:7: '_' in an integer must be between two digits"},
-	{"a = 0xg", "t.toml:1:7: expected a hexadecimal digit after '0x', found 'g'"},
-	{"a = 0o8", "t.toml:1:7: expected an octal digit after '0o', found '8'"},
-	{"a = 0b12", "t.toml:1:8: invalid character '2' in a binary integer"},
-	{"a = 12abc", "t.toml:1:7: invalid character 'a' in a decimal integer"},
-	{"a = +0x1", "t.toml:1:5: a sign is not allowed on a hexadecimal integer"},
-	{"a = -", "t.toml:1:6: expected a digit after '-', found end of file"},
-	{"a = 3.14", "t.toml:1:5: floats are not supported by rstrace's TOML subset"},
-	{"a = 1e6", "t.toml:1:5: floats are not supported by rstrace's TOML subset"},
-	{"a = -inf", "t.toml:1:5: floats are not supported by rstrace's TOML subset"},
-	{"a = nan", "t.toml:1:5: floats are not supported by rstrace's TOML subset"},
-	{"a = 1979-05-27", "t.toml:1:5: dates and times are not supported by rstrace's TOML subset"},
-	{"a = 07:32:00", "t.toml:1:5: dates and times are not supported by rstrace's TOML subset"},
-	{"a = \"\"\"x\"\"\"",
-	 "t.toml:1:5: multi-line strings are not supported by rstrace's TOML subset"},
-	{"a = '''x'''",
-	 "t.toml:1:5: multi-line strings are not supported by rstrace's TOML subset"},
-	{"x = 1\n[[x]]\n",
-	 "t.toml:2:1: arrays of tables ([[...]]) are not supported by rstrace's TOML subset"},
-	{"a = hello", "t.toml:1:5: expected a value, found 'hello' (strings need quotes)"},
-	{"a = True", "t.toml:1:5: expected a value, found 'True' (strings need quotes)"},
-	{"a = @", "t.toml:1:5: expected a value, found '@'"},
-	{"a = [1 2]", "t.toml:1:8: expected ',' or ']' after an array element, found '2'"},
-	{"a = [1,,2]", "t.toml:1:8: expected a value, found ','"},
-	{"a = [,]", "t.toml:1:6: expected a value, found ','"},
-	{"a = [1,\n2\n",
-	 "t.toml:3:1: expected ']' to close the array opened at 1:5, found end of file"},
-	{"a = { b = 1\n", "t.toml:1:12: expected ',' or '}' in an inline table, found end of line"},
-	{"a = { b = 1, }", "t.toml:1:14: trailing comma is not allowed in an inline table"},
-	{"a = { b = 1 # c\n}", "t.toml:1:13: expected ',' or '}' in an inline table, found '#'"},
-	{"a = {\nb = 1 }", "t.toml:1:6: expected a key, found end of line"},
-	{"[a\n", "t.toml:1:3: expected ']' to close the table header, found end of line"},
-	{"[a.]", "t.toml:1:4: expected a key, found ']'"},
-	{"[]", "t.toml:1:2: expected a key, found ']'"},
-	{"[a] x = 1", "t.toml:1:5: expected end of line after a table header, found 'x'"},
-	{"a = 1 b = 2", "t.toml:1:7: expected end of line after a value, found 'b'"},
-	{"a = \"x\" \"y\"", "t.toml:1:9: expected end of line after a value, found '\"'"},
-	{"a = 1\rb = 2", "t.toml:1:6: expected end of line after a value, found byte 0x0d"},
-	{"a = true1", "t.toml:1:5: expected a value, found 'true1' (strings need quotes)"},
-	{"\xc3\xa9 = 1", "t.toml:1:1: expected a key, found '\xc3\xa9'"},
-	{"a = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-	 "t.toml:1:37: arrays and inline tables nest deeper than 32"},
-	{"a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a = 1",
-	 "t.toml:1:65: key has more than 32 dotted parts"},
-	{"a = \"x\" # ok\nb = [\n  1, # one\n  2,\n]\nc = 1e5",
-	 "t.toml:6:5: floats are not supported by rstrace's TOML subset"},
+    {"= 1\n", "t.toml:1:1: expected a key, found '='"},
+    {"a =\n", "t.toml:1:4: expected a value, found end of line"},
+    {"a = 1\nb\n", "t.toml:2:2: expected '=' after key \"b\""},
+    {"a.b c = 1", "t.toml:1:5: expected '=' after key \"a.b\""},
+    {"\"x y\".z 1", "t.toml:1:9: expected '=' after key \"'x y'.z\""},
+    {"a = \"abc\n", "t.toml:1:9: unterminated string: expected closing \" before end of line"},
+    {"a = 'abc", "t.toml:1:9: unterminated string: expected closing ' before end of file"},
+    {"a = \"x\\q\"", "t.toml:1:7: invalid escape sequence '\\q'"},
+    {"a = \"x\\ \"", "t.toml:1:7: expected an escape sequence after '\\'"},
+    {"a = \"\\u12\"", "t.toml:1:6: expected 4 hex digits after '\\u'"},
+    {"a = \"\\U0001F60\"", "t.toml:1:6: expected 8 hex digits after '\\U'"},
+    {"a = \"\\uD800\"",
+     "t.toml:1:6: invalid escape '\\uD800': surrogates are not Unicode scalar values"},
+    {"a = \"\\U00110000\"", "t.toml:1:6: invalid escape '\\U00110000': beyond U+10FFFF"},
+    {"a = \"\\u0000\"",
+     "t.toml:1:6: NUL characters in strings are not supported by rstrace's TOML subset"},
+    {"a = \"\x01\"", "t.toml:1:6: control character U+0001 must be escaped in a string"},
+    {"a = 'x\x7f'", "t.toml:1:7: control character U+007F must be escaped in a string"},
+    {"a = \"\xff\"", "t.toml:1:6: invalid UTF-8"},
+    {"a = 1\n# \xc0\xaf overlong\n", "t.toml:2:3: invalid UTF-8"},
+    {"a = '\xed\xa0\x80'", "t.toml:1:6: invalid UTF-8"},
+    {"# c\x01\n", "t.toml:1:4: control character U+0001 is not allowed in a comment"},
+    {"a = 1\nb = 2\na = 3\n", "t.toml:3:1: duplicate key \"a\""},
+    {"\"a\" = 1\na = 2", "t.toml:2:1: duplicate key \"a\""},
+    {"p = { x = 1, x = 2 }", "t.toml:1:14: duplicate key \"x\""},
+    {"a.b = 1\na.b = 2", "t.toml:2:3: duplicate key \"a.b\""},
+    {"[workspace.members]\nq = {}\n'q' = {}", "t.toml:3:1: duplicate key \"workspace.members.q\""},
+    {"[\"x y\".z]\nv.w = 1\nv.w = 2", "t.toml:3:3: duplicate key \"'x y'.z.v.w\""},
+    {"[t]\np = { x = 1, x = 2 }", "t.toml:2:14: duplicate key \"x\""},
+    {"a = 1\na.b = 2\n", "t.toml:2:1: key \"a\" is already defined as an integer"},
+    {"a.b = 1\na.b.c = 2", "t.toml:2:3: key \"a.b\" is already defined as an integer"},
+    {"[t]\nx = 1\n[t]\n", "t.toml:3:1: table \"t\" is already defined"},
+    {"[a]\nb.c = 1\n[a.b]\n", "t.toml:3:1: table \"a.b\" is already defined"},
+    {"a.b = 1\n[a]\n", "t.toml:2:1: table \"a\" is already defined"},
+    {"[a.b]\n[a]\nb.c = 1\n",
+     "t.toml:3:1: table \"a.b\" is defined by a [header]; dotted keys cannot add to it"},
+    {"a = 1\n[a]\n", "t.toml:2:2: key \"a\" is already defined as an integer"},
+    {"a = [1]\n[a.b]\n", "t.toml:2:2: key \"a\" is already defined as an array"},
+    {"a = {}\n[a.b]\n", "t.toml:2:2: cannot add keys to inline table \"a\""},
+    {"a = {b = {}}\n[a.b.c]\n", "t.toml:2:2: cannot add keys to inline table \"a\""},
+    {"a = {b.c = 1}\na.b.d = 2\n", "t.toml:2:1: cannot add keys to inline table \"a\""},
+    {"p = { a = {}, a.b = 1 }", "t.toml:1:15: cannot add keys to inline table \"a\""},
+    {"a = 9223372036854775808", "t.toml:1:5: integer does not fit in 64 bits (signed)"},
+    {"a = -9223372036854775809", "t.toml:1:5: integer does not fit in 64 bits (signed)"},
+    {"a = 0x8000000000000000", "t.toml:1:5: integer does not fit in 64 bits (signed)"},
+    {"a = 123456789012345678901234567890", "t.toml:1:5: integer does not fit in 64 bits (signed)"},
+    {"a = 012", "t.toml:1:5: leading zeros are not allowed in an integer"},
+    {"a = -0_1", "t.toml:1:5: leading zeros are not allowed in an integer"},
+    {"a = 1__0", "t.toml:1:7: '_' in an integer must be between two digits"},
+    {"a = 1_", "t.toml:1:6: '_' in an integer must be between two digits"},
+    {"a = 0x_1", "t.toml:1:7: '_' in an integer must be between two digits"},
+    {"a = 0xg", "t.toml:1:7: expected a hexadecimal digit after '0x', found 'g'"},
+    {"a = 0o8", "t.toml:1:7: expected an octal digit after '0o', found '8'"},
+    {"a = 0b12", "t.toml:1:8: invalid character '2' in a binary integer"},
+    {"a = 12abc", "t.toml:1:7: invalid character 'a' in a decimal integer"},
+    {"a = +0x1", "t.toml:1:5: a sign is not allowed on a hexadecimal integer"},
+    {"a = -", "t.toml:1:6: expected a digit after '-', found end of file"},
+    {"a = 3.14", "t.toml:1:5: floats are not supported by rstrace's TOML subset"},
+    {"a = 1e6", "t.toml:1:5: floats are not supported by rstrace's TOML subset"},
+    {"a = -inf", "t.toml:1:5: floats are not supported by rstrace's TOML subset"},
+    {"a = nan", "t.toml:1:5: floats are not supported by rstrace's TOML subset"},
+    {"a = 1979-05-27", "t.toml:1:5: dates and times are not supported by rstrace's TOML subset"},
+    {"a = 07:32:00", "t.toml:1:5: dates and times are not supported by rstrace's TOML subset"},
+    {"a = \"\"\"x\"\"\"",
+     "t.toml:1:5: multi-line strings are not supported by rstrace's TOML subset"},
+    {"a = '''x'''", "t.toml:1:5: multi-line strings are not supported by rstrace's TOML subset"},
+    {"x = 1\n[[x]]\n",
+     "t.toml:2:1: arrays of tables ([[...]]) are not supported by rstrace's TOML subset"},
+    {"a = hello", "t.toml:1:5: expected a value, found 'hello' (strings need quotes)"},
+    {"a = True", "t.toml:1:5: expected a value, found 'True' (strings need quotes)"},
+    {"a = @", "t.toml:1:5: expected a value, found '@'"},
+    {"a = [1 2]", "t.toml:1:8: expected ',' or ']' after an array element, found '2'"},
+    {"a = [1,,2]", "t.toml:1:8: expected a value, found ','"},
+    {"a = [,]", "t.toml:1:6: expected a value, found ','"},
+    {"a = [", "t.toml:1:6: expected ']' to close the array opened at 1:5, found end of file"},
+    {"a = [1,\n2\n",
+     "t.toml:3:1: expected ']' to close the array opened at 1:5, found end of file"},
+    {"a = { b = 1\n", "t.toml:1:12: expected ',' or '}' in an inline table, found end of line"},
+    {"a = { b = 1, }", "t.toml:1:14: trailing comma is not allowed in an inline table"},
+    {"a = { b = 1 # c\n}", "t.toml:1:13: expected ',' or '}' in an inline table, found '#'"},
+    {"a = {\nb = 1 }", "t.toml:1:6: expected a key, found end of line"},
+    {"[a\n", "t.toml:1:3: expected ']' to close the table header, found end of line"},
+    {"[a.]", "t.toml:1:4: expected a key, found ']'"},
+    {"[]", "t.toml:1:2: expected a key, found ']'"},
+    {"[a] x = 1", "t.toml:1:5: expected end of line after a table header, found 'x'"},
+    {"a = 1 b = 2", "t.toml:1:7: expected end of line after a value, found 'b'"},
+    {"a = \"x\" \"y\"", "t.toml:1:9: expected end of line after a value, found '\"'"},
+    {"a = 1\rb = 2", "t.toml:1:6: expected end of line after a value, found byte 0x0d"},
+    {"a = true1", "t.toml:1:5: expected a value, found 'true1' (strings need quotes)"},
+    {"\xc3\xa9 = 1", "t.toml:1:1: expected a key, found '\xc3\xa9'"},
+    {"a = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+     "t.toml:1:37: arrays and inline tables nest deeper than 32"},
+    {"a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a = 1",
+     "t.toml:1:65: key has more than 32 dotted parts"},
+    {"a = \"x\" # ok\nb = [\n  1, # one\n  2,\n]\nc = 1e5",
+     "t.toml:6:5: floats are not supported by rstrace's TOML subset"},
 };
 
 static void test_malformed(void)
@@ -412,19 +411,19 @@ static void test_malformed(void)
 
 /* The FireDBG example from the design brief, byte for byte. */
 static const char firedbg_example[] =
-	"[workspace.members]\n"
-	"quicksort = { trace = \"full\" }    # full | none | call-only (FireDBG has call-only; "
-	"accept it, treat as full)\n"
-	"my-lib = { trace = \"none\" }\n"
-	"\n"
-	"[trace]\n"
-	"include = [\"geom::shapes::*\"]     # function-path globs added on top of the crate "
-	"filter\n"
-	"exclude = [\"*::fmt\", \"*::drop*\"]  # removed, even from traced crates\n"
-	"max_array_size = 32               # elements per container\n"
-	"max_string_bytes = 256\n"
-	"max_depth = 4                     # pointer depth\n"
-	"redact = [\"*password*\", \"*token*\", \"*secret*\"]  # parameter-name globs\n";
+    "[workspace.members]\n"
+    "quicksort = { trace = \"full\" }    # full | none | call-only (FireDBG has call-only; "
+    "accept it, treat as full)\n"
+    "my-lib = { trace = \"none\" }\n"
+    "\n"
+    "[trace]\n"
+    "include = [\"geom::shapes::*\"]     # function-path globs added on top of the crate "
+    "filter\n"
+    "exclude = [\"*::fmt\", \"*::drop*\"]  # removed, even from traced crates\n"
+    "max_array_size = 32               # elements per container\n"
+    "max_string_bytes = 256\n"
+    "max_depth = 4                     # pointer depth\n"
+    "redact = [\"*password*\", \"*token*\", \"*secret*\"]  # parameter-name globs\n";
 
 static void test_model_example(void)
 {
@@ -563,50 +562,54 @@ static void test_model_warnings(void)
 }
 
 static const struct bad bad_model[] = {
-	{"[trace]\nmax_depth = \"x\"\n",
-	 "rstrace.toml:2:13: trace.max_depth must be an integer, found a string"},
-	{"[trace]\nmax_depth = 17\n",
-	 "rstrace.toml:2:13: trace.max_depth must be between 0 and 16, found 17"},
-	{"[trace]\nmax_depth = -1\n",
-	 "rstrace.toml:2:13: trace.max_depth must be between 0 and 16, found -1"},
-	{"[trace]\nmax_array_size = -1\n",
-	 "rstrace.toml:2:18: trace.max_array_size must be between 1 and 65536, found -1"},
-	{"[trace]\nmax_array_size = 0x7fffffffffffffff\n",
-	 "rstrace.toml:2:18: trace.max_array_size must be between 1 and 65536, found "
-	 "9223372036854775807"},
-	{"trace.max_string_bytes = 0",
-	 "rstrace.toml:1:26: trace.max_string_bytes must be between 1 and 1048576, found 0"},
-	{"trace.max_string_bytes = true",
-	 "rstrace.toml:1:26: trace.max_string_bytes must be an integer, found a boolean"},
-	{"[workspace.members]\nquicksort = { trace = \"fast\" }\n",
-	 "rstrace.toml:2:23: workspace.members.quicksort.trace must be \"full\", \"none\" or "
-	 "\"call-only\", found \"fast\""},
-	{"[workspace.members]\nq = { trace = \"Full\\n\" }\n",
-	 "rstrace.toml:2:15: workspace.members.q.trace must be \"full\", \"none\" or "
-	 "\"call-only\", found \"Full\\u000A\""},
-	{"[workspace.members]\nq = { trace = 1 }\n",
-	 "rstrace.toml:2:15: workspace.members.q.trace must be a string, found an integer"},
-	{"[workspace.members]\nq = \"full\"\n",
-	 "rstrace.toml:2:5: workspace.members.q must be a table like { trace = \"full\" }, found "
-	 "a string"},
-	{"[workspace.members]\n\"\" = {}\n",
-	 "rstrace.toml:2:1: workspace member names must not be empty"},
-	{"[workspace.members]\nmy-lib = {}\nmy_lib = { trace = \"full\" }\n",
-	 "rstrace.toml:3:1: workspace.members.my_lib names the same crate as an earlier member "
-	 "('-' and '_' are alike in crate names)"},
-	{"workspace = []", "rstrace.toml:1:13: workspace must be a table, found an array"},
-	{"workspace.members = 1",
-	 "rstrace.toml:1:21: workspace.members must be a table, found an integer"},
-	{"trace = 1", "rstrace.toml:1:9: trace must be a table, found an integer"},
-	{"[trace]\ninclude = \"geom::*\"\n",
-	 "rstrace.toml:2:11: trace.include must be an array of strings, found a string"},
-	{"[trace]\ninclude = [\"a\", 1]\n",
-	 "rstrace.toml:2:17: trace.include[1] must be a string, found an integer"},
-	{"[trace]\nexclude = [[\"a\"]]\n",
-	 "rstrace.toml:2:12: trace.exclude[0] must be a string, found an array"},
-	{"[trace]\nredact = [\"\"]\n", "rstrace.toml:2:11: trace.redact[0] must not be empty"},
-	/* Syntax errors come through config__load_text unchanged. */
-	{"[a]\nb = 1\n  trace \"full\"\n", "rstrace.toml:3:9: expected '=' after key \"trace\""},
+    {"[trace]\nmax_depth = \"x\"\n",
+     "rstrace.toml:2:13: trace.max_depth must be an integer, found a string"},
+    {"[trace]\nmax_depth = 17\n",
+     "rstrace.toml:2:13: trace.max_depth must be between 0 and 16, found 17"},
+    {"[trace]\nmax_depth = -1\n",
+     "rstrace.toml:2:13: trace.max_depth must be between 0 and 16, found -1"},
+    {"[trace]\nmax_array_size = -1\n",
+     "rstrace.toml:2:18: trace.max_array_size must be between 1 and 65536, found -1"},
+    {"[trace]\nmax_array_size = 0x7fffffffffffffff\n",
+     "rstrace.toml:2:18: trace.max_array_size must be between 1 and 65536, found "
+     "9223372036854775807"},
+    {"trace.max_string_bytes = 0",
+     "rstrace.toml:1:26: trace.max_string_bytes must be between 1 and 1048576, found 0"},
+    {"trace.max_string_bytes = true",
+     "rstrace.toml:1:26: trace.max_string_bytes must be an integer, found a boolean"},
+    {"[workspace.members]\nquicksort = { trace = \"fast\" }\n",
+     "rstrace.toml:2:23: workspace.members.quicksort.trace must be \"full\", \"none\" or "
+     "\"call-only\", found \"fast\""},
+    {"[workspace.members]\nq = { trace = \"Full\\n\" }\n",
+     "rstrace.toml:2:15: workspace.members.q.trace must be \"full\", \"none\" or "
+     "\"call-only\", found \"Full\\u000A\""},
+    {"[workspace.members]\nq = { trace = "
+     "\"0123456789012345678901234567890123456789012345\xc3\xa9\xc3\xa9\" }",
+     "rstrace.toml:2:15: workspace.members.q.trace must be \"full\", \"none\" or "
+     "\"call-only\", found \"0123456789012345678901234567890123456789012345\xc3\xa9...\""},
+    {"[workspace.members]\nq = { trace = 1 }\n",
+     "rstrace.toml:2:15: workspace.members.q.trace must be a string, found an integer"},
+    {"[workspace.members]\nq = \"full\"\n",
+     "rstrace.toml:2:5: workspace.members.q must be a table like { trace = \"full\" }, found "
+     "a string"},
+    {"[workspace.members]\n\"\" = {}\n",
+     "rstrace.toml:2:1: workspace member names must not be empty"},
+    {"[workspace.members]\nmy-lib = {}\nmy_lib = { trace = \"full\" }\n",
+     "rstrace.toml:3:1: workspace.members.my_lib names the same crate as an earlier member "
+     "('-' and '_' are alike in crate names)"},
+    {"workspace = []", "rstrace.toml:1:13: workspace must be a table, found an array"},
+    {"workspace.members = 1",
+     "rstrace.toml:1:21: workspace.members must be a table, found an integer"},
+    {"trace = 1", "rstrace.toml:1:9: trace must be a table, found an integer"},
+    {"[trace]\ninclude = \"geom::*\"\n",
+     "rstrace.toml:2:11: trace.include must be an array of strings, found a string"},
+    {"[trace]\ninclude = [\"a\", 1]\n",
+     "rstrace.toml:2:17: trace.include[1] must be a string, found an integer"},
+    {"[trace]\nexclude = [[\"a\"]]\n",
+     "rstrace.toml:2:12: trace.exclude[0] must be a string, found an array"},
+    {"[trace]\nredact = [\"\"]\n", "rstrace.toml:2:11: trace.redact[0] must not be empty"},
+    /* Syntax errors come through config__load_text unchanged. */
+    {"[a]\nb = 1\n  trace \"full\"\n", "rstrace.toml:3:9: expected '=' after key \"trace\""},
 };
 
 static void test_model_errors(void)
@@ -625,8 +628,9 @@ static void test_model_errors(void)
 	init(&cfg);
 	CHECK(load(&cfg, "workspace.members.a = { trace = 'full' }\n"
 			 "trace.include = ['x']\ntrace.max_depth = 2\n") == 0);
-	CHECK(load(&cfg, "workspace.members.b = { trace = 'none' }\n"
-			 "trace.include = ['y', 'z']\ntrace.max_depth = 3\ntrace.exclude = [1]\n") ==
+	CHECK(load(&cfg,
+		   "workspace.members.b = { trace = 'none' }\n"
+		   "trace.include = ['y', 'z']\ntrace.max_depth = 3\ntrace.exclude = [1]\n") ==
 	      -EINVAL);
 	CHECK_STR(err, "rstrace.toml:4:18: trace.exclude[0] must be a string, found an integer");
 	CHECK(cfg.ncrates == 1 && config__crate_mode(&cfg, "b") == TRACE_DEFAULT);
@@ -766,7 +770,28 @@ static void test_files(void)
 	snprintf(want, sizeof(want), "%s: %s", p, strerror(ENOENT));
 	CHECK_STR(err, want);
 	CHECK(config__load(&cfg, dir, err, sizeof(err)) == -EISDIR);
+	CHECK(config__load(&cfg, NULL, err, sizeof(err)) == -EINVAL);
 	config__free(&cfg);
+
+	/* A config file is small; a huge one is refused before parsing. */
+	{
+		FILE *f;
+		int i;
+
+		snprintf(p, sizeof(p), "%s/big.toml", dir);
+		f = fopen(p, "w");
+		CHECK(f != NULL);
+		for (i = 0; f && i < (1 << 20) / 16 + 1; i++)
+			fputs("# 16 bytes ....\n", f);
+		if (f)
+			fclose(f);
+		init(&cfg);
+		CHECK(config__load(&cfg, p, err, sizeof(err)) == -EFBIG);
+		snprintf(want, sizeof(want), "%s: config file larger than 1 MiB", p);
+		CHECK_STR(err, want);
+		config__free(&cfg);
+		unlink(p);
+	}
 
 	/* The cwd form names files without a directory, as users typed them. */
 	init(&cfg);
