@@ -943,6 +943,30 @@ static int load_locs(struct dwarf_index *idx, Dwarf_Die die, struct rparam *p)
 	return err;
 }
 
+/*
+ * rustc emits some arguments (zero-sized ones, macro-generated names) as an
+ * unnamed DW_TAG_formal_parameter plus a named DW_TAG_variable of the same
+ * type declared on the same line: the variable carries the name.
+ */
+static void name_unnamed_param(struct dwarf_index *idx, struct rfunc *f, Dwarf_Die var)
+{
+	uint64_t toff = 0, line = 0;
+	struct rtype *t;
+	int i;
+
+	if (!die_ref(var, DW_AT_type, &toff) || !die_udata(var, DW_AT_decl_line, &line))
+		return;
+	t = load_type(idx, toff);
+	for (i = 0; i < f->nparams; i++) {
+		struct rparam *p = &f->params[i];
+
+		if (!p->name && p->type == t && p->decl_line == line) {
+			p->name = die_str(idx, var, DW_AT_name);
+			return;
+		}
+	}
+}
+
 int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f)
 {
 	Dwarf_Die die, child = NULL, next, odie = NULL;
@@ -999,8 +1023,11 @@ int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f)
 				if (die_ref(child, DW_AT_type, &toff) || (pod && die_ref(pod, DW_AT_type, &toff)))
 					p->type = load_type(idx, toff);
 				err = load_locs(idx, child, p);
+				die_udata(child, DW_AT_decl_line, &p->decl_line);
 				if (pod)
 					dwarf_dealloc_die(pod);
+			} else if (tag == DW_TAG_variable) {
+				name_unnamed_param(idx, f, child);
 			}
 			next = NULL;
 			if (dwarf_siblingof_b(idx->dbg, child, 1, &next, NULL) != DW_DLV_OK)

@@ -83,6 +83,7 @@ struct rparam {
 	struct rloc *locs;
 	int nlocs;
 	bool is_list; /* a location list (precise per pc) rather than one expression */
+	uint64_t decl_line;
 };
 
 struct rfunc {
