@@ -27,6 +27,9 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# the ASan objects are kept between builds
+.SECONDARY:
+
 .PHONY: all deps test unit integration demo bench fuzz clean format
 all: rstrace
 
@@ -67,10 +70,10 @@ unit: $(UNIT_BINS)
 integration: rstrace
 	python3 tests/integration/run.py
 
+# Every test, with one closing "N passed, N failed" line.
 test: deps
-	$(MAKE) all
-	$(MAKE) unit
-	$(MAKE) integration
+	$(MAKE) all $(UNIT_BINS)
+	tests/run_all.sh
 
 demo: deps
 	$(MAKE) all

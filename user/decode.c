@@ -383,8 +383,9 @@ static void value_json(const struct plan_site *site, const struct ev_view *v,
 	} else if (val->root < 0) {
 		d.error = val->error ? val->error : "not captured";
 	} else {
+		/* the root may itself follow a spilled pointer (DW_OP_deref): first blob of its step */
 		for (i = 0; i < v->n; i++)
-			if (v->blob[i]->step == val->root && v->blob[i]->parent == RST_NO_PARENT)
+			if (v->blob[i]->step == val->root)
 				break;
 		if (i == v->n) {
 			d.error = v->ev->flags & RST_EV_TRUNC ? "event size limit reached"

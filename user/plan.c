@@ -681,6 +681,10 @@ static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, stru
 
 			if (t < f->low_pc || t >= f->high_pc)
 				err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim);
+		} else if (insn[i].id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_MEM &&
+			   x->operands[0].mem.base == X86_REG_RIP && x->operands[0].mem.index == X86_REG_INVALID) {
+			/* jmp *GOT(%rip): a tail call into another object; jump tables index a register */
+			err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim);
 		}
 	}
 	free(targets);
