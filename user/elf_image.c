@@ -21,6 +21,7 @@ struct sym {
 };
 
 struct elf_image {
+	Elf *elf;
 	void *map;
 	size_t size;
 	struct segment *segs;
@@ -123,6 +124,8 @@ int elf_image__open(const char *path, struct elf_image **out)
 							    ph.p_filesz, ph.p_flags & PF_X };
 	}
 	err = load_symbols(img, elf);
+	img->elf = elf;
+	elf = NULL;
 cleanup:
 	if (elf)
 		elf_end(elf);
@@ -140,6 +143,8 @@ void elf_image__free(struct elf_image *img)
 {
 	if (!img)
 		return;
+	if (img->elf)
+		elf_end(img->elf);
 	if (img->map)
 		munmap(img->map, img->size);
 	free(img->segs);
@@ -197,4 +202,78 @@ const char *elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr, ui
 	if (start)
 		*start = img->syms[lo].addr;
 	return img->syms[lo].name;
+}
+
+static Elf_Scn *section(const struct elf_image *img, const char *name, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(img->elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(img->elf, scn))) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, sh))
+			continue;
+		n = elf_strptr(img->elf, shstrndx, sh->sh_name);
+		if (n && strcmp(n, name) == 0)
+			return scn;
+	}
+	return NULL;
+}
+
+bool elf_image__has_section(const struct elf_image *img, const char *name)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = section(img, name, &sh);
+
+	/* a stripped file keeps the header with SHT_NOBITS */
+	return scn && sh.sh_type != SHT_NOBITS && sh.sh_size > 0;
+}
+
+int elf_image__build_id(const struct elf_image *img, char *hex, size_t len)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(img->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		while (d && (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			const uint8_t *desc = (const uint8_t *)d->d_buf + doff;
+			size_t i;
+
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((const char *)d->d_buf + noff, "GNU", 4) || 2 * nh.n_descsz + 1 > len)
+				continue;
+			for (i = 0; i < nh.n_descsz; i++)
+				snprintf(hex + 2 * i, 3, "%02x", desc[i]);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_image__debuglink(const struct elf_image *img, char *name, size_t len, uint32_t *crc)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = section(img, ".gnu_debuglink", &sh);
+	Elf_Data *d;
+	size_t n;
+
+	if (!scn || !(d = elf_getdata(scn, NULL)) || d->d_size < 8)
+		return -ENOENT;
+	n = strnlen(d->d_buf, d->d_size);
+	if (n + 1 > len || n + 4 > d->d_size)
+		return -ENOENT;
+	memcpy(name, d->d_buf, n + 1);
+	/* the CRC follows the name, padded to 4 bytes */
+	memcpy(crc, (const char *)d->d_buf + ((n + 4) & ~(size_t)3), 4);
+	return 0;
 }

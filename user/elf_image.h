@@ -2,6 +2,7 @@
 /* Loadable segments of an ELF file: virtual address <-> file offset, code bytes. */
 #ifndef ELF_IMAGE_H
 #define ELF_IMAGE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,4 +16,10 @@ int elf_image__offset(const struct elf_image *img, uint64_t vaddr, uint64_t *off
 int elf_image__read(const struct elf_image *img, uint64_t vaddr, void *buf, size_t len);
 /* The name of the symbol containing vaddr, or NULL. */
 const char *elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr, uint64_t *start);
+/* Whether the file has a section of that name (e.g. ".debug_info"). */
+bool elf_image__has_section(const struct elf_image *img, const char *name);
+/* GNU build-id note as lowercase hex; -ENOENT if none. */
+int elf_image__build_id(const struct elf_image *img, char *hex, size_t len);
+/* .gnu_debuglink: the debug file's name and the CRC32 of its contents; -ENOENT if none. */
+int elf_image__debuglink(const struct elf_image *img, char *name, size_t len, uint32_t *crc);
 #endif
