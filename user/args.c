@@ -15,12 +15,20 @@ enum {
 	OPT_MAX_DEPTH,
 	OPT_INCLUDE,
 	OPT_EXCLUDE,
+	OPT_DURATION,
+	OPT_DEBUGINFO,
+	OPT_ALL,
 };
 
 static const struct argp_option record_options[] = {
 	{ "output", 'o', "FILE", 0, "Database to write (default: rstrace.sqlite)", 0 },
 	{ "config", 'c', "FILE", 0,
 	  "Config file (default: ./rstrace.toml, else ./firedbg.toml, if present)", 0 },
+	{ "pid", 'p', "PID", 0, "Attach to a running process instead of starting CMD", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0,
+	  "With -p: detach after SECONDS (default: at SIGINT/SIGTERM or when it exits)", 0 },
+	{ "debuginfo", OPT_DEBUGINFO, "PATH", 0,
+	  "Separate debug file, or a directory to search (build-id and .gnu_debuglink)", 0 },
 	{ "include", OPT_INCLUDE, "GLOB", 0, "Also trace functions whose path matches GLOB", 1 },
 	{ "exclude", OPT_EXCLUDE, "GLOB", 0, "Do not trace functions whose path matches GLOB", 1 },
 	{ "max-array-size", OPT_MAX_ARRAY, "N", 0, "Elements captured per container (32)", 2 },
@@ -79,6 +87,20 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 	case 'q':
 		o->quiet = true;
 		break;
+	case 'p':
+		o->pid = (pid_t)number(state, arg, 1, 0x7fffffff);
+		break;
+	case OPT_DURATION: {
+		char *end;
+
+		o->duration = strtod(arg, &end);
+		if (*end || o->duration <= 0)
+			argp_error(state, "--duration takes a positive number of seconds, not '%s'", arg);
+		break;
+	}
+	case OPT_DEBUGINFO:
+		o->debuginfo = arg;
+		break;
 	case OPT_EMPTY:
 		o->empty_probes = true;
 		break;
@@ -100,10 +122,14 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 		rs->max_depth = number(state, arg, 0, 16);
 		break;
 	case ARGP_KEY_ARGS:
+		if (o->pid)
+			argp_error(state, "give either -p PID or a command, not both");
 		o->argv = state->argv + state->next;
 		break;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "no command to run: rstrace record -- CMD [ARGS...]");
+		if (!o->pid)
+			argp_error(state, "no command to run: rstrace record -- CMD [ARGS...], "
+					  "or rstrace record -p PID");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -119,10 +145,13 @@ static const char record_doc[] =
 	"Examples:\n"
 	"  rstrace record -- ./target/debug/myapp --port 8080\n"
 	"  rstrace record -o trace.sqlite --include 'mylib::*' -- ./myapp\n"
+	"  rstrace record -p 4242 --duration 10 -o trace.sqlite\n"
+	"  rstrace record -p 4242 --debuginfo /debug   # stripped binary, debug files elsewhere\n"
 	"  sqlite3 trace.sqlite 'select f.name, fr.args, fr.ret from frame fr "
 	"join function f on f.id = fr.function_id limit 20'";
 
-static const struct argp record_argp = { record_options, record_parse, "[--] CMD [ARGS...]",
+static const struct argp record_argp = { record_options, record_parse,
+					 "[--] CMD [ARGS...]\n-p PID",
 					 record_doc, NULL, NULL, NULL };
 
 static const char main_doc[] =

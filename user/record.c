@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include "plan.h"
 #include "record.h"
 #include "store.h"
+#include "target.h"
 
 struct site_ref {
 	struct plan_func *pf;
@@ -27,8 +29,7 @@ struct site_ref {
 
 struct recorder {
 	struct record_opts *o;
-	struct dwarf_index *idx;
-	struct elf_image *img;
+	struct target t;
 	struct plan_func *pfs;
 	int npfs;
 	struct site_ref *sites;
@@ -83,27 +84,6 @@ static bool redact_cb(const char *name, void *ctx)
 	return config__redacted(ctx, name);
 }
 
-static bool selected(const struct record_opts *o, const char *main_crate, const struct rfunc *f)
-{
-	const struct config *c = &o->cfg;
-	enum trace_mode m;
-	bool in = false;
-	int i;
-
-	if (f->crate) {
-		m = config__crate_mode(c, f->crate);
-		if (m == TRACE_FULL)
-			in = true;
-		else if (m == TRACE_DEFAULT && main_crate && strcmp(f->crate, main_crate) == 0)
-			in = true;
-	}
-	for (i = 0; !in && i < c->ninclude; i++)
-		in = config__glob(c->include[i], f->name);
-	for (i = 0; in && i < c->nexclude; i++)
-		in = !config__glob(c->exclude[i], f->name);
-	return in;
-}
-
 /* execvp's lookup, so the probes go on the file that will run. */
 static int resolve(const char *cmd, char *out)
 {
@@ -125,24 +105,24 @@ static int resolve(const char *cmd, char *out)
 	return -ENOENT;
 }
 
-static int build_plans(struct recorder *r, const char *binary)
+static int build_plans(struct recorder *r)
 {
-	const char *main_crate = dwarf_index__main_crate(r->idx);
+	const char *main_crate = r->t.main_crate;
 	struct plan_limits lim = { r->o->cfg.max_array_size, r->o->cfg.max_string_bytes,
 				   r->o->cfg.max_depth };
-	int n = dwarf_index__nfuncs(r->idx), i, j, skipped = 0;
+	int n = dwarf_index__nfuncs(r->t.idx), i, j, skipped = 0;
 	char why[256];
 
 	r->pfs = calloc(n ? n : 1, sizeof(*r->pfs));
 	if (!r->pfs)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		struct rfunc *f = dwarf_index__func(r->idx, i);
+		struct rfunc *f = dwarf_index__func(r->t.idx, i);
 		struct plan_func *pf = &r->pfs[r->npfs];
 
-		if (!selected(r->o, main_crate, f))
+		if (!target__selected(&r->t, &r->o->cfg, f))
 			continue;
-		if (plan__build(r->idx, r->img, f, &lim, redact_cb, &r->o->cfg, pf, why,
+		if (plan__build(r->t.idx, r->t.img, f, &lim, redact_cb, &r->o->cfg, pf, why,
 				sizeof(why))) {
 			skipped++;
 			continue;
@@ -153,8 +133,9 @@ static int build_plans(struct recorder *r, const char *binary)
 	if (skipped && !r->o->quiet)
 		fprintf(stderr, "rstrace: %d functions skipped (no usable code or DWARF)\n", skipped);
 	if (!r->npfs) {
-		fprintf(stderr, "rstrace: no function to trace in %s (crate of main: %s)\n", binary,
-			main_crate ? main_crate : "not found: is the binary built with -g?");
+		fprintf(stderr, "rstrace: no function to trace in %s (crate of main: %s); "
+			"check the selection with: rstrace functions %s\n", r->t.exe,
+			main_crate ? main_crate : "not found", r->t.exe);
 		return -ENOENT;
 	}
 	r->sites = calloc(r->nsites, sizeof(*r->sites));
@@ -167,7 +148,7 @@ static int build_plans(struct recorder *r, const char *binary)
 	return 0;
 }
 
-static int attach_all(struct recorder *r, const char *binary, pid_t pid)
+static int attach_all(struct recorder *r, pid_t pid)
 {
 	struct capture_opts co = { .pid = pid, .nplans = r->nsites, .empty = r->o->empty_probes,
 				   .fn = on_event, .ctx = r };
@@ -190,12 +171,12 @@ static int attach_all(struct recorder *r, const char *binary, pid_t pid)
 		}
 		e = capture__set_plan(r->cap, i, &s->bpf);
 		if (!e)
-			e = elf_image__offset(r->img, s->pc, &off);
+			e = elf_image__offset(r->t.img, s->pc, &off);
 		if (!e)
-			e = capture__attach(r->cap, binary, off, i);
+			e = capture__attach(r->cap, r->t.exe, off, i);
 		if (e) {
 			fprintf(stderr, "rstrace: cannot attach probe to %s at 0x%llx in %s: %s\n",
-				r->sites[i].pf->func->name, (unsigned long long)s->pc, binary,
+				r->sites[i].pf->func->name, (unsigned long long)s->pc, r->t.exe,
 				strerror(-e));
 			return e;
 		}
@@ -240,34 +221,86 @@ static char *join_args(char **argv)
 	return sb_detach(&sb);
 }
 
+static volatile sig_atomic_t stop_requests;
+
+/* First signal: finish the trace and detach; second: leave at once (the database stays valid). */
+static void on_stop_signal(int sig)
+{
+	if (stop_requests++)
+		_exit(128 + sig);
+}
+
+static char *proc_cmdline(pid_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n, i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	for (i = 0; i < n - 1; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = 0;
+	return strdup(buf);
+}
+
+static int open_target(struct recorder *r)
+{
+	char exe[PATH_MAX], inroot[PATH_MAX], root[64], err[1024];
+	ssize_t n;
+	int e;
+
+	if (r->o->pid) {
+		/* /proc/PID/exe reaches the file even from another mount namespace */
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", r->o->pid);
+		snprintf(root, sizeof(root), "/proc/%d/root", r->o->pid);
+		n = readlink(exe, inroot, sizeof(inroot) - 1);
+		if (n < 0) {
+			e = -errno;
+			fprintf(stderr, "rstrace: cannot attach to pid %d: %s\n", r->o->pid,
+				e == -ENOENT ? "no such process" : strerror(-e));
+			return e;
+		}
+		inroot[n] = 0;
+	} else {
+		e = resolve(r->o->argv[0], exe);
+		if (e) {
+			fprintf(stderr, "rstrace: cannot find program %s: %s\n", r->o->argv[0],
+				strerror(-e));
+			return e;
+		}
+		snprintf(inroot, sizeof(inroot), "%s", exe);
+		root[0] = 0;
+	}
+	e = target__open(&r->t, exe, root, inroot, r->o->debuginfo, err, sizeof(err));
+	if (e)
+		fprintf(stderr, "rstrace: %s\n", err);
+	return e;
+}
+
 int record__run(struct record_opts *o)
 {
 	struct recorder r = { .o = o };
 	struct store_session ss = { .exit_status = -1 };
-	char binary[PATH_MAX], err[512];
-	uint64_t stats[RST_STAT_NR], last_flush;
+	struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
+	char err[512];
+	uint64_t stats[RST_STAT_NR], last_flush, deadline = 0;
 	pid_t pid = -1;
+	bool launched = !o->pid, signals_set = false;
 	int e, status = 0, pidfd = -1;
-	void (*old_int)(int) = SIG_ERR, (*old_term)(int) = SIG_ERR;
 
 	sb_init(&r.sb);
-	e = resolve(o->argv[0], binary);
-	if (e) {
-		fprintf(stderr, "rstrace: cannot find program %s: %s\n", o->argv[0], strerror(-e));
+	e = open_target(&r);
+	if (e)
 		goto cleanup;
-	}
-	e = elf_image__open(binary, &r.img);
-	if (e) {
-		fprintf(stderr, "rstrace: cannot read ELF file %s: %s\n", binary, strerror(-e));
-		goto cleanup;
-	}
-	e = dwarf_index__open(binary, &r.idx);
-	if (e) {
-		fprintf(stderr, "rstrace: no DWARF debug info in %s: build it with -g (or "
-				"debug = true in Cargo's profile)\n", binary);
-		goto cleanup;
-	}
-	e = build_plans(&r, binary);
+	e = build_plans(&r);
 	if (e)
 		goto cleanup;
 	e = store__open(o->output, &r.st, err, sizeof(err));
@@ -278,36 +311,47 @@ int record__run(struct record_opts *o)
 	e = frames__new(r.st, &r.fr);
 	if (e)
 		goto cleanup;
-	pid = spawn(o->argv, &e);
-	if (pid < 0) {
-		fprintf(stderr, "rstrace: cannot start %s: %s\n", o->argv[0], strerror(-e));
-		goto cleanup;
+	if (launched) {
+		pid = spawn(o->argv, &e);
+		if (pid < 0) {
+			fprintf(stderr, "rstrace: cannot start %s: %s\n", o->argv[0], strerror(-e));
+			goto cleanup;
+		}
+	} else {
+		pid = o->pid;
 	}
 	r.mono_to_real = (int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
-	e = attach_all(&r, binary, pid);
-	if (e) {
-		kill(pid, SIGKILL);
-		ptrace(PTRACE_DETACH, pid, NULL, NULL);
-		waitpid(pid, NULL, 0);
-		pid = -1;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	e = attach_all(&r, pid);
+	if (e)
 		goto cleanup;
-	}
-	ss.command = join_args(o->argv);
-	ss.binary = binary;
+	ss.command = launched ? join_args(o->argv) : proc_cmdline(pid);
+	ss.binary = r.t.exe;
 	ss.pid = pid;
 	ss.start_ns = now_ns(CLOCK_REALTIME);
 	store__session(r.st, &ss);
 	store__flush(r.st);
-	/* Like strace: a terminal's Ctrl-C reaches the child; we finish the trace. */
-	old_int = signal(SIGINT, SIG_IGN);
-	old_term = signal(SIGTERM, SIG_IGN);
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (ptrace(PTRACE_DETACH, pid, NULL, NULL)) {
+	/*
+	 * Launched: like strace, a terminal's Ctrl-C reaches the child and we
+	 * finish when it exits. Attached: a signal ends the trace, not the target.
+	 */
+	sigemptyset(&sa.sa_mask);
+	if (launched)
+		sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	signals_set = true;
+	if (launched && ptrace(PTRACE_DETACH, pid, NULL, NULL)) {
 		e = -errno;
 		fprintf(stderr, "rstrace: cannot resume %s: %s\n", o->argv[0], strerror(-e));
 		goto cleanup;
 	}
+	if (!launched && !o->quiet)
+		fprintf(stderr, "rstrace: tracing pid %d (%d probes); Ctrl-C to stop\n", pid,
+			capture__nlinks(r.cap));
 	last_flush = now_ns(CLOCK_MONOTONIC);
+	if (o->duration > 0)
+		deadline = last_flush + (uint64_t)(o->duration * 1e9);
 	for (;;) {
 		struct pollfd pf[2] = { { capture__epoll_fd(r.cap), POLLIN, 0 }, { pidfd, POLLIN, 0 } };
 		bool exited;
@@ -319,13 +363,18 @@ int record__run(struct record_opts *o)
 			fprintf(stderr, "rstrace: cannot write trace: %s\n", strerror(-e));
 			break;
 		}
-		exited = pidfd >= 0 ? (pf[1].revents & POLLIN) : waitpid(pid, &status, WNOHANG) == pid;
+		if (pidfd >= 0)
+			exited = pf[1].revents & POLLIN;
+		else
+			exited = launched ? waitpid(pid, &status, WNOHANG) == pid : kill(pid, 0) != 0;
 		if (exited) {
-			if (pidfd >= 0)
+			if (launched && pidfd >= 0)
 				waitpid(pid, &status, 0);
 			capture__consume(r.cap);
 			break;
 		}
+		if (stop_requests || (deadline && now_ns(CLOCK_MONOTONIC) >= deadline))
+			break;
 		if (now_ns(CLOCK_MONOTONIC) - last_flush >= 200000000ull) {
 			e = store__flush(r.st);
 			if (e)
@@ -334,10 +383,16 @@ int record__run(struct record_opts *o)
 		}
 	}
 	if (!e) {
-		frames__finish(r.fr, "open");
+		bool gone = launched || kill(pid, 0) != 0;
+
+		/* probes go first, so the target runs untraced while we finish */
 		capture__stats(r.cap, stats);
+		capture__free(r.cap);
+		r.cap = NULL;
+		frames__finish(r.fr, gone ? "open" : "detached");
 		ss.end_ns = now_ns(CLOCK_REALTIME);
-		ss.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (launched)
+			ss.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		ss.events = stats[RST_STAT_EVENTS];
 		ss.events_lost = stats[RST_STAT_LOST];
 		ss.events_truncated = stats[RST_STAT_TRUNC];
@@ -346,21 +401,23 @@ int record__run(struct record_opts *o)
 		if (ss.events_lost)
 			fprintf(stderr, "rstrace: %llu events lost (ring buffer full)\n",
 				(unsigned long long)ss.events_lost);
-		if (!e)
+		if (!e && launched)
 			e = ss.exit_status;
 	}
 	pid = -1;
 cleanup:
-	if (pid > 0) {
+	if (launched && pid > 0) {
+		/* the tracer failed before the program ran: do not leave it stopped */
 		kill(pid, SIGKILL);
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
 		waitpid(pid, NULL, 0);
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	if (old_int != SIG_ERR)
-		signal(SIGINT, old_int);
-	if (old_term != SIG_ERR)
-		signal(SIGTERM, old_term);
+	if (signals_set) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 	capture__free(r.cap);
 	frames__free(r.fr);
 	store__close(r.st);
@@ -369,8 +426,7 @@ cleanup:
 	free(r.pfs);
 	free(r.sites);
 	free((char *)ss.command);
-	dwarf_index__free(r.idx);
-	elf_image__free(r.img);
+	target__close(&r.t);
 	sb_free(&r.sb);
 	return e;
 }
