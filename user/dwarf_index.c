@@ -61,6 +61,9 @@ struct dwarf_index {
 	Dwarf_Cie *cies;
 	Dwarf_Signed nfdes, ncies;
 	bool fdes_loaded;
+	/* .eh_frame of the executable when DWARF comes from a separate debug file */
+	int cfi_fd;
+	Dwarf_Debug cfi_dbg;
 	const char *main_crate;
 };
 
@@ -414,6 +417,16 @@ static int walk(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die parent, i
 	return err;
 }
 
+/*
+ * Without a handler libdwarf abort()s on any error reported to a NULL
+ * Dwarf_Error (e.g. a debug-only file whose .eh_frame is NOBITS).
+ */
+static void dwarf_quiet(Dwarf_Error err, Dwarf_Ptr arg)
+{
+	(void)err;
+	(void)arg;
+}
+
 int dwarf_index__open(const char *path, struct dwarf_index **out)
 {
 	struct dwarf_index *idx;
@@ -423,12 +436,14 @@ int dwarf_index__open(const char *path, struct dwarf_index **out)
 	idx = calloc(1, sizeof(*idx));
 	if (!idx)
 		return -ENOMEM;
+	idx->cfi_fd = -1;
 	idx->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (idx->fd < 0) {
 		err = -errno;
 		goto cleanup;
 	}
-	res = dwarf_init_b(idx->fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &idx->dbg, &derr);
+	res = dwarf_init_b(idx->fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, dwarf_quiet, NULL, &idx->dbg,
+			   &derr);
 	if (res != DW_DLV_OK) {
 		if (res == DW_DLV_ERROR)
 			dwarf_dealloc_error(NULL, derr);
@@ -481,10 +496,14 @@ void dwarf_index__free(struct dwarf_index *idx)
 		return;
 	if (idx->dbg) {
 		if (idx->fdes_loaded && idx->fdes)
-			dwarf_fde_cie_list_dealloc(idx->dbg, idx->cies, idx->ncies, idx->fdes,
-						   idx->nfdes);
+			dwarf_fde_cie_list_dealloc(idx->cfi_dbg ? idx->cfi_dbg : idx->dbg, idx->cies,
+						   idx->ncies, idx->fdes, idx->nfdes);
 		dwarf_finish(idx->dbg, NULL);
 	}
+	if (idx->cfi_dbg)
+		dwarf_finish(idx->cfi_dbg, NULL);
+	if (idx->cfi_fd >= 0)
+		close(idx->cfi_fd);
 	if (idx->fd >= 0)
 		close(idx->fd);
 	for (c = idx->arena; c; c = n) {
@@ -1056,6 +1075,25 @@ int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f)
 	return err;
 }
 
+int dwarf_index__set_cfi_file(struct dwarf_index *idx, const char *exe)
+{
+	Dwarf_Error derr = NULL;
+	int res;
+
+	idx->cfi_fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (idx->cfi_fd < 0)
+		return -errno;
+	res = dwarf_init_b(idx->cfi_fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, dwarf_quiet, NULL,
+			   &idx->cfi_dbg, &derr);
+	if (res != DW_DLV_OK) {
+		if (res == DW_DLV_ERROR)
+			dwarf_dealloc_error(NULL, derr);
+		idx->cfi_dbg = NULL;
+		return -ENODATA;
+	}
+	return 0;
+}
+
 int dwarf_index__cfa(struct dwarf_index *idx, uint64_t pc, int *reg, int64_t *off)
 {
 	Dwarf_Fde fde;
@@ -1067,7 +1105,7 @@ int dwarf_index__cfa(struct dwarf_index *idx, uint64_t pc, int *reg, int64_t *of
 
 	if (!idx->fdes_loaded) {
 		idx->fdes_loaded = true;
-		if (dwarf_get_fde_list_eh(idx->dbg, &idx->cies, &idx->ncies, &idx->fdes, &idx->nfdes,
+		if (dwarf_get_fde_list_eh(idx->cfi_dbg ? idx->cfi_dbg : idx->dbg, &idx->cies, &idx->ncies, &idx->fdes, &idx->nfdes,
 					  NULL) != DW_DLV_OK)
 			idx->fdes = NULL;
 	}

@@ -116,6 +116,11 @@ struct rfunc *dwarf_index__func(struct dwarf_index *idx, int i);
 const char *dwarf_index__main_crate(const struct dwarf_index *idx);
 /* Reads parameters, their locations and types. */
 int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f);
+/*
+ * Reads .eh_frame from exe instead: a separate debug file (objcopy
+ * --only-keep-debug) keeps .eh_frame only as an empty NOBITS section.
+ */
+int dwarf_index__set_cfi_file(struct dwarf_index *idx, const char *exe);
 /* CFA rule at pc from .eh_frame: CFA = reg + off. */
 int dwarf_index__cfa(struct dwarf_index *idx, uint64_t pc, int *reg, int64_t *off);
 /* A type by name among those already loaded (tests). */

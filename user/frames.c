@@ -16,6 +16,7 @@ struct thread {
 	struct open_frame *stack;
 	int depth, cap;
 	uint64_t first_ns, last_ns;
+	uint32_t ns_tid; /* the tid inside the process's own PID namespace */
 	char name[32];
 };
 
@@ -56,17 +57,27 @@ void frames__free(struct frames *fr)
 	free(fr);
 }
 
-static void thread_name(struct thread *t)
+/* Name and namespace tid, read once while the thread is most likely alive. */
+static void thread_info(struct thread *t)
 {
-	char path[64];
+	char path[64], line[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", t->tgid, t->tid);
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/status", t->tgid, t->tid);
 	f = fopen(path, "re");
 	if (!f)
 		return;
-	if (fgets(t->name, sizeof(t->name), f))
-		t->name[strcspn(t->name, "\n")] = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Name:\t", 6)) {
+			snprintf(t->name, sizeof(t->name), "%.31s", line + 6);
+			t->name[strcspn(t->name, "\n")] = 0;
+		} else if (!strncmp(line, "NSpid:", 6)) {
+			/* one tid per nested namespace, innermost last */
+			char *last = strrchr(line, '\t');
+
+			t->ns_tid = last ? (uint32_t)strtoul(last + 1, NULL, 10) : 0;
+		}
+	}
 	fclose(f);
 }
 
@@ -97,7 +108,7 @@ static struct thread *thread_of(struct frames *fr, uint32_t tgid, uint32_t tid)
 	fr->threads[i].tid = tid;
 	fr->threads[i].tgid = tgid;
 	fr->nthreads++;
-	thread_name(&fr->threads[i]);
+	thread_info(&fr->threads[i]);
 	return &fr->threads[i];
 }
 
@@ -157,10 +168,10 @@ int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, u
 	return store__enter(fr->st, fr->next_id++, parent, tid, func_id, ts_ns, args);
 }
 
-int frames__exit(struct frames *fr, uint32_t tid, int func_id, uint64_t cfa, uint64_t ts_ns,
-		 char *ret, const char *status)
+int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, uint64_t cfa,
+		 uint64_t ts_ns, char *ret, const char *status)
 {
-	struct thread *t = thread_of(fr, tid, tid);
+	struct thread *t = thread_of(fr, tgid, tid);
 	struct open_frame *top;
 	int err;
 
@@ -198,8 +209,8 @@ int frames__finish(struct frames *fr, const char *status)
 			err = store__exit(fr->st, t->stack[t->depth].id, 0, NULL, status);
 		}
 		if (!err)
-			err = store__thread(fr->st, t->tid, t->name[0] ? t->name : NULL, t->first_ns,
-					    t->last_ns);
+			err = store__thread(fr->st, t->tid, t->ns_tid, t->name[0] ? t->name : NULL,
+					    t->first_ns, t->last_ns);
 	}
 	return err;
 }

@@ -20,8 +20,8 @@ int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, u
  * Closes the frame of func_id at cfa on tid with ret (taken over, may be NULL).
  * Returns 1 when no open frame matches (an exit whose entry was not seen).
  */
-int frames__exit(struct frames *fr, uint32_t tid, int func_id, uint64_t cfa, uint64_t ts_ns,
-		 char *ret, const char *status);
+int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, uint64_t cfa,
+		 uint64_t ts_ns, char *ret, const char *status);
 /* Marks every open frame with status (e.g. "open" at process exit) and writes thread rows. */
 int frames__finish(struct frames *fr, const char *status);
 #endif

@@ -71,7 +71,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		const char *status = v.ev->site == RST_SITE_TAIL ? "tail_call" : "returned";
 
 		decode__ret(sr->site, &v, &r->sb);
-		err = frames__exit(r->fr, v.ev->tid, sr->pf->func->id, v.ev->cfa, ts,
+		err = frames__exit(r->fr, v.ev->tgid, v.ev->tid, sr->pf->func->id, v.ev->cfa, ts,
 				   sb_detach(&r->sb), status);
 	}
 	if (err < 0)

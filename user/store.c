@@ -15,7 +15,8 @@ static const char schema[] =
 	" events_lost INTEGER, events_truncated INTEGER, tool_version TEXT);"
 	"CREATE TABLE function(id INTEGER PRIMARY KEY, name TEXT NOT NULL, crate TEXT, file TEXT,"
 	" line INTEGER, linkage_name TEXT, address INTEGER, probe_address INTEGER);"
-	"CREATE TABLE thread(tid INTEGER PRIMARY KEY, name TEXT, first_ns INTEGER, last_ns INTEGER);"
+	"CREATE TABLE thread(tid INTEGER PRIMARY KEY, ns_tid INTEGER, name TEXT, first_ns INTEGER,"
+	" last_ns INTEGER);"
 	"CREATE TABLE frame(id INTEGER PRIMARY KEY, parent_id INTEGER, thread_id INTEGER NOT NULL,"
 	" function_id INTEGER NOT NULL, entry_ns INTEGER NOT NULL, exit_ns INTEGER,"
 	" args TEXT NOT NULL, ret TEXT, status TEXT);"
@@ -94,7 +95,7 @@ int store__open(const char *path, struct store **out, char *err, size_t errlen)
 					-1, &st->ins_func, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(st->db,
-					"INSERT INTO thread(tid,name,first_ns,last_ns) VALUES(?,?,?,?) "
+					"INSERT INTO thread(tid,ns_tid,name,first_ns,last_ns) VALUES(?,?,?,?,?) "
 					"ON CONFLICT(tid) DO UPDATE SET last_ns=excluded.last_ns,"
 					" name=coalesce(excluded.name, name)",
 					-1, &st->ins_thread, NULL);
@@ -200,17 +201,19 @@ int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret, const
 	return err;
 }
 
-int store__thread(struct store *st, uint32_t tid, const char *name, uint64_t first_ns,
-		  uint64_t last_ns)
+int store__thread(struct store *st, uint32_t tid, uint32_t ns_tid, const char *name,
+		  uint64_t first_ns, uint64_t last_ns)
 {
 	int err = begin(st);
 
 	if (err)
 		return err;
 	sqlite3_bind_int64(st->ins_thread, 1, tid);
-	bind_text_or_null(st->ins_thread, 2, name);
-	sqlite3_bind_int64(st->ins_thread, 3, (int64_t)first_ns);
-	sqlite3_bind_int64(st->ins_thread, 4, (int64_t)last_ns);
+	if (ns_tid)
+		sqlite3_bind_int64(st->ins_thread, 2, ns_tid);
+	bind_text_or_null(st->ins_thread, 3, name);
+	sqlite3_bind_int64(st->ins_thread, 4, (int64_t)first_ns);
+	sqlite3_bind_int64(st->ins_thread, 5, (int64_t)last_ns);
 	return step_reset(st, st->ins_thread);
 }
 

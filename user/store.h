@@ -26,8 +26,8 @@ int store__enter(struct store *st, int64_t id, int64_t parent, uint32_t tid, int
 		 uint64_t entry_ns, char *args);
 /* ret (may be NULL) is taken over. */
 int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret, const char *status);
-int store__thread(struct store *st, uint32_t tid, const char *name, uint64_t first_ns,
-		  uint64_t last_ns);
+int store__thread(struct store *st, uint32_t tid, uint32_t ns_tid, const char *name,
+		  uint64_t first_ns, uint64_t last_ns);
 int store__session(struct store *st, const struct store_session *s);
 /* Commits the current batch. */
 int store__flush(struct store *st);

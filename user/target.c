@@ -168,6 +168,11 @@ int target__open(struct target *t, const char *exe, const char *root, const char
 		snprintf(err, errlen, "cannot read DWARF of %s: %s", t->debug, strerror(-e));
 		goto cleanup;
 	}
+	if (strcmp(t->debug, t->exe) != 0 && dwarf_index__set_cfi_file(t->idx, t->exe) != 0) {
+		/* without .eh_frame frames cannot be matched by CFA: say so, trace anyway */
+		fprintf(stderr, "rstrace: no .eh_frame in %s: call tree less robust to panics\n",
+			t->exe);
+	}
 	t->main_crate = dwarf_index__main_crate(t->idx);
 	return 0;
 cleanup:
