@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include <stdio.h>
+#include <string.h>
 #include "args.h"
+#include "cmd_functions.h"
 #include "record.h"
 
 int main(int argc, char **argv)
 {
 	struct args a;
-	int ret = args__parse(argc, argv, &a);
+	int ret;
+
+	if (argc > 1 && strcmp(argv[1], "functions") == 0)
+		return cmd_functions__main(argc - 1, argv + 1);
+	ret = args__parse(argc, argv, &a);
 
 	if (ret)
 		return ret;
