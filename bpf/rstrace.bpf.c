@@ -7,6 +7,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "rstrace.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -64,6 +65,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch SEC(".maps");
+
+/* Threads inside std's default panic hook: their stderr writes are the panic message. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} in_panic_hook SEC(".maps");
 
 struct cctx {
 	struct pt_regs *regs;
@@ -324,7 +333,15 @@ int rst_probe(struct pt_regs *ctx)
 	bpf_loop(RST_MAX_STEPS, step_cb, &c, 0);
 
 	ev = (void *)c.s->buf;
-	ev->type = c.plan->site == RST_SITE_ENTRY ? RST_REC_ENTRY : RST_REC_EXIT;
+	if (c.plan->site == RST_SITE_PANIC) {
+		__u32 tid = (__u32)id;
+
+		bpf_map_delete_elem(&in_panic_hook, &tid);
+		ev->type = RST_REC_PANIC;
+	} else {
+		ev->type = c.plan->site == RST_SITE_ENTRY ? RST_REC_ENTRY : RST_REC_EXIT;
+	}
+
 	ev->site = c.plan->site;
 	ev->nblobs = c.nblobs;
 	ev->cookie = pkey;
@@ -350,6 +367,71 @@ int rst_probe(struct pt_regs *ctx)
 		stat_inc(RST_STAT_LOST);
 	else
 		stat_inc(RST_STAT_EVENTS);
+	return 0;
+}
+
+static __always_inline bool ours(__u64 id)
+{
+	return ready && (!target_tgid || (id >> 32) == target_tgid);
+}
+
+/* Entry of std::panicking::default_hook. */
+SEC("uprobe")
+int rst_panic_hook(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, one = 1;
+
+	if (ours(id))
+		bpf_map_update_elem(&in_panic_hook, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+/*
+ * write(2, …) from a thread inside the panic hook: "thread 'T' panicked at
+ * FILE:LINE:COL:\nMESSAGE". A BTF raw tracepoint needs no tracefs.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(rst_sys_enter, struct pt_regs *regs, long nr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, key = 0, len;
+	struct rst_event *ev;
+	struct rst_blob *b;
+	struct scratch *s;
+	__u64 buf;
+
+	/* 1: __NR_write on x86-64 */
+	if (nr != 1 || !ours(id) || !bpf_map_lookup_elem(&in_panic_hook, &tid))
+		return 0;
+	if (BPF_CORE_READ(regs, di) != 2)
+		return 0;
+	s = bpf_map_lookup_elem(&scratch, &key);
+	if (!s)
+		return 0;
+	buf = BPF_CORE_READ(regs, si);
+	len = BPF_CORE_READ(regs, dx);
+	if (len > RST_PANIC_TEXT_MAX)
+		len = RST_PANIC_TEXT_MAX;
+	ev = (void *)s->buf;
+	b = (void *)(s->buf + sizeof(*ev));
+	__builtin_memset(ev, 0, sizeof(*ev));
+	__builtin_memset(b, 0, sizeof(*b));
+	bound_len(len);
+	if (bpf_probe_read_user(b + 1, len, (void *)buf))
+		return 0;
+	ev->type = RST_REC_PANIC_TEXT;
+	ev->nblobs = 1;
+	ev->tgid = id >> 32;
+	ev->tid = tid;
+	ev->ts_ns = bpf_ktime_get_ns();
+	b->parent = RST_NO_PARENT;
+	b->len = b->want = len;
+	ev->size = sizeof(*ev) + sizeof(*b) + ((len + 7) & ~7u);
+	if (ev->size > RST_EVENT_MAX)
+		return 0;
+	if (bpf_ringbuf_output(&events, s->buf, ev->size, 0))
+		stat_inc(RST_STAT_LOST);
 	return 0;
 }
 

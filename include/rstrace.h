@@ -25,6 +25,10 @@
 enum rst_rec {
 	RST_REC_ENTRY = 1,
 	RST_REC_EXIT = 2,
+	/* the thread starts unwinding (std's rust_panic): frames above die */
+	RST_REC_PANIC = 3,
+	/* bytes the panic hook wrote to stderr: one blob */
+	RST_REC_PANIC_TEXT = 4,
 };
 
 enum rst_op {
@@ -72,7 +76,12 @@ enum rst_site {
 	RST_SITE_RET = 2,
 	/* A jmp leaving the function (tail call): the frame ends, no return value. */
 	RST_SITE_TAIL = 3,
+	/* Entry of std's rust_panic, called once the panic hook has run. */
+	RST_SITE_PANIC = 4,
 };
+
+/* Bytes of panic hook output kept per write(2). */
+#define RST_PANIC_TEXT_MAX 1024
 
 /* One per attached probe, indexed by the probe's BPF cookie. */
 struct rst_plan {

@@ -50,6 +50,10 @@ int capture__open(const struct capture_opts *o, struct capture **out, char *err,
 	c->prog = o->empty ? c->skel->progs.rst_empty : c->skel->progs.rst_probe;
 	bpf_program__set_autoload(o->empty ? c->skel->progs.rst_probe : c->skel->progs.rst_empty,
 				  false);
+	if (o->empty) {
+		bpf_program__set_autoload(c->skel->progs.rst_panic_hook, false);
+		bpf_program__set_autoload(c->skel->progs.rst_sys_enter, false);
+	}
 	e = rstrace_bpf__load(c->skel);
 	if (e) {
 		snprintf(err, errlen,
@@ -77,25 +81,46 @@ int capture__set_plan(struct capture *c, uint32_t cookie, const struct rst_plan 
 	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.plans), &cookie, p, BPF_ANY) ? -errno : 0;
 }
 
-int capture__attach(struct capture *c, const char *binary, uint64_t off, uint32_t cookie)
+static int add_link(struct capture *c, struct bpf_link *l)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie);
-	struct bpf_link *l;
-
+	if (!l)
+		return -errno;
 	if (c->nlinks == c->caplinks) {
 		int ncap = c->caplinks ? c->caplinks * 2 : 256;
 		struct bpf_link **nl = realloc(c->links, ncap * sizeof(*nl));
 
-		if (!nl)
+		if (!nl) {
+			bpf_link__destroy(l);
 			return -ENOMEM;
+		}
 		c->links = nl;
 		c->caplinks = ncap;
 	}
-	l = bpf_program__attach_uprobe_opts(c->prog, c->pid ? c->pid : -1, binary, off, &opts);
-	if (!l)
-		return -errno;
 	c->links[c->nlinks++] = l;
 	return 0;
+}
+
+int capture__attach(struct capture *c, const char *binary, uint64_t off, uint32_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie);
+
+	return add_link(c, bpf_program__attach_uprobe_opts(c->prog, c->pid ? c->pid : -1, binary,
+							   off, &opts));
+}
+
+int capture__attach_panic_hook(struct capture *c, const char *binary, uint64_t hook_off)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts);
+	int e;
+
+	if (!bpf_program__autoload(c->skel->progs.rst_panic_hook))
+		return 0;
+	e = add_link(c, bpf_program__attach_uprobe_opts(c->skel->progs.rst_panic_hook,
+							c->pid ? c->pid : -1, binary, hook_off,
+							&opts));
+	if (!e)
+		e = add_link(c, bpf_program__attach(c->skel->progs.rst_sys_enter));
+	return e;
 }
 
 int capture__ready(struct capture *c)

@@ -22,6 +22,11 @@ int capture__open(const struct capture_opts *o, struct capture **out, char *err,
 int capture__set_plan(struct capture *c, uint32_t cookie, const struct rst_plan *p);
 /* A uprobe at file offset `off` of `binary`, whose program finds its plan by `cookie`. */
 int capture__attach(struct capture *c, const char *binary, uint64_t off, uint32_t cookie);
+/*
+ * Panic messages: a uprobe at std's default panic hook (file offset hook_off)
+ * and a BTF raw tracepoint on syscall entry that keeps that hook's writes.
+ */
+int capture__attach_panic_hook(struct capture *c, const char *binary, uint64_t hook_off);
 int capture__ready(struct capture *c);
 int capture__epoll_fd(struct capture *c);
 /* Consumes every record the ring buffer holds (poll capture__epoll_fd() to wait). */

@@ -17,6 +17,7 @@ struct thread {
 	int depth, cap;
 	uint64_t first_ns, last_ns;
 	uint32_t ns_tid; /* the tid inside the process's own PID namespace */
+	bool panicking;
 	char name[32];
 };
 
@@ -142,6 +143,7 @@ int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, u
 	if (!t->first_ns)
 		t->first_ns = ts_ns;
 	t->last_ns = ts_ns;
+	t->panicking = false;
 	/*
 	 * A new call at or above an open frame's CFA means that frame is gone:
 	 * tail calls end their frame at a probed jmp first, so what is left
@@ -194,6 +196,19 @@ int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, ui
 	return store__exit(fr->st, top->id, ts_ns, ret, status);
 }
 
+int frames__panic(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t ts_ns,
+		  const char *message, const char *location)
+{
+	struct thread *t = thread_of(fr, tgid, tid);
+
+	if (!t)
+		return -ENOMEM;
+	t->panicking = true;
+	t->last_ns = ts_ns;
+	return store__panic(fr->st, tid, t->depth ? t->stack[t->depth - 1].id : 0, ts_ns, message,
+			    location);
+}
+
 int frames__finish(struct frames *fr, const char *status)
 {
 	size_t i;
@@ -206,7 +221,8 @@ int frames__finish(struct frames *fr, const char *status)
 			continue;
 		while (t->depth > 0 && !err) {
 			t->depth--;
-			err = store__exit(fr->st, t->stack[t->depth].id, 0, NULL, status);
+			err = store__exit(fr->st, t->stack[t->depth].id, 0, NULL,
+					  t->panicking ? "unwound" : status);
 		}
 		if (!err)
 			err = store__thread(fr->st, t->tid, t->ns_tid, t->name[0] ? t->name : NULL,

@@ -22,6 +22,12 @@ int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, u
  */
 int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, uint64_t cfa,
 		 uint64_t ts_ns, char *ret, const char *status);
+/*
+ * A panic starts unwinding tid: recorded against the innermost open frame;
+ * frames still open when the process ends on this thread count as unwound.
+ */
+int frames__panic(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t ts_ns,
+		  const char *message, const char *location);
 /* Marks every open frame with status (e.g. "open" at process exit) and writes thread rows. */
 int frames__finish(struct frames *fr, const char *status);
 #endif

@@ -27,9 +27,19 @@ struct site_ref {
 	struct plan_site *site;
 };
 
+/* Panic hook output collected per thread until its rust_panic event. */
+struct panic_text {
+	uint32_t tid;
+	struct strbuf text;
+};
+
 struct recorder {
 	struct record_opts *o;
 	struct target t;
+	struct rfunc *panic_hook; /* std::panicking::default_hook */
+	struct plan_func panic_pf; /* a site at std's rust_panic */
+	struct panic_text *texts;
+	int ntexts;
 	struct plan_func *pfs;
 	int npfs;
 	struct site_ref *sites;
@@ -50,6 +60,72 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static struct strbuf *panic_text(struct recorder *r, uint32_t tid)
+{
+	struct panic_text *nt;
+	int i;
+
+	for (i = 0; i < r->ntexts; i++)
+		if (r->texts[i].tid == tid)
+			return &r->texts[i].text;
+	nt = realloc(r->texts, sizeof(*nt) * (r->ntexts + 1));
+	if (!nt)
+		return NULL;
+	r->texts = nt;
+	nt[r->ntexts].tid = tid;
+	sb_init(&nt[r->ntexts].text);
+	return &nt[r->ntexts++].text;
+}
+
+/*
+ * std's default hook writes "thread 'NAME' panicked at FILE:LINE:COL:\nMESSAGE\n"
+ * (Rust >= 1.73; newer ones add " (TID)" after the name), then possibly a
+ * "note: run with `RUST_BACKTRACE=1`…" line or a backtrace.
+ */
+static void parse_panic(char *text, char **message, char **location)
+{
+	char *at = strstr(text, " panicked at "), *nl, *note;
+
+	*message = *location = NULL;
+	if (!at)
+		return;
+	at += strlen(" panicked at ");
+	nl = strstr(at, ":\n");
+	if (!nl)
+		return;
+	*nl = 0;
+	*location = at;
+	*message = nl + 2;
+	note = strstr(*message, "\nnote: ");
+	if (note)
+		*note = 0;
+	note = strstr(*message, "\nstack backtrace:");
+	if (note)
+		*note = 0;
+	nl = *message + strlen(*message);
+	while (nl > *message && nl[-1] == '\n')
+		*--nl = 0;
+}
+
+static int on_panic(struct recorder *r, const struct ev_view *v, uint64_t ts)
+{
+	struct strbuf *sb = panic_text(r, v->ev->tid);
+	char *msg = NULL, *loc = NULL;
+	int err;
+
+	if (v->ev->type == RST_REC_PANIC_TEXT) {
+		if (sb && v->n == 1)
+			sb_putn(sb, (const char *)v->data[0], v->blob[0]->len);
+		return 0;
+	}
+	if (sb && sb->len)
+		parse_panic(sb->s, &msg, &loc);
+	err = frames__panic(r->fr, v->ev->tgid, v->ev->tid, ts, msg, loc);
+	if (sb)
+		sb_reset(sb);
+	return err;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct recorder *r = ctx;
@@ -58,10 +134,18 @@ static int on_event(void *ctx, void *data, size_t size)
 	uint64_t ts;
 	int err;
 
-	if (r->err || decode__view(data, size, &v) || v.ev->cookie >= (uint32_t)r->nsites)
+	if (r->err || decode__view(data, size, &v))
+		return 0;
+	ts = v.ev->ts_ns + r->mono_to_real;
+	if (v.ev->type == RST_REC_PANIC || v.ev->type == RST_REC_PANIC_TEXT) {
+		err = on_panic(r, &v, ts);
+		if (err < 0)
+			r->err = err;
+		return 0;
+	}
+	if (v.ev->cookie >= (uint32_t)r->nsites)
 		return 0;
 	sr = &r->sites[v.ev->cookie];
-	ts = v.ev->ts_ns + r->mono_to_real;
 	sb_reset(&r->sb);
 	if (v.ev->type == RST_REC_ENTRY) {
 		decode__args(sr->site, &v, &r->sb);
@@ -105,6 +189,39 @@ static int resolve(const char *cmd, char *out)
 	return -ENOENT;
 }
 
+/*
+ * std's rust_panic starts the unwinding once the hook has printed the
+ * message; default_hook is where that printing starts. Both are optional:
+ * without them the tree is still right, panics just go unrecorded.
+ */
+static void find_panic_functions(struct recorder *r)
+{
+	struct rfunc *rp = NULL;
+	int n = dwarf_index__nfuncs(r->t.idx), i;
+
+	for (i = 0; i < n; i++) {
+		struct rfunc *f = dwarf_index__func(r->t.idx, i);
+
+		if (!strcmp(f->name, "__rustc::rust_panic") || !strcmp(f->name, "std::panicking::rust_panic"))
+			rp = f;
+		else if (!strcmp(f->name, "std::panicking::default_hook"))
+			r->panic_hook = f;
+	}
+	if (!rp)
+		return;
+	r->panic_pf.func = rp;
+	r->panic_pf.sites = calloc(1, sizeof(*r->panic_pf.sites));
+	if (!r->panic_pf.sites)
+		return;
+	r->panic_pf.nsites = 1;
+	r->panic_pf.sites[0].pc = rp->low_pc;
+	r->panic_pf.sites[0].bpf.func_id = rp->id;
+	r->panic_pf.sites[0].bpf.site = RST_SITE_PANIC;
+	/* at a function's first instruction rsp points at the return address */
+	r->panic_pf.sites[0].bpf.cfa_reg = 7;
+	r->panic_pf.sites[0].bpf.cfa_off = 8;
+}
+
 static int build_plans(struct recorder *r)
 {
 	const char *main_crate = r->t.main_crate;
@@ -138,13 +255,16 @@ static int build_plans(struct recorder *r)
 			main_crate ? main_crate : "not found", r->t.exe);
 		return -ENOENT;
 	}
-	r->sites = calloc(r->nsites, sizeof(*r->sites));
+	find_panic_functions(r);
+	r->sites = calloc(r->nsites + 1, sizeof(*r->sites));
 	if (!r->sites)
 		return -ENOMEM;
 	r->nsites = 0;
 	for (i = 0; i < r->npfs; i++)
 		for (j = 0; j < r->pfs[i].nsites; j++)
 			r->sites[r->nsites++] = (struct site_ref){ &r->pfs[i], &r->pfs[i].sites[j] };
+	if (r->panic_pf.nsites)
+		r->sites[r->nsites++] = (struct site_ref){ &r->panic_pf, &r->panic_pf.sites[0] };
 	return 0;
 }
 
@@ -153,6 +273,7 @@ static int attach_all(struct recorder *r, pid_t pid)
 	struct capture_opts co = { .pid = pid, .nplans = r->nsites, .empty = r->o->empty_probes,
 				   .fn = on_event, .ctx = r };
 	char err[512];
+	uint64_t off;
 	int i, e;
 
 	e = capture__open(&co, &r->cap, err, sizeof(err));
@@ -162,9 +283,8 @@ static int attach_all(struct recorder *r, pid_t pid)
 	}
 	for (i = 0; i < r->nsites; i++) {
 		struct plan_site *s = r->sites[i].site;
-		uint64_t off;
 
-		if (s->bpf.site == RST_SITE_ENTRY) {
+		if (s->bpf.site == RST_SITE_ENTRY && r->sites[i].pf != &r->panic_pf) {
 			e = store__add_function(r->st, r->sites[i].pf->func, s->pc);
 			if (e)
 				return e;
@@ -181,6 +301,10 @@ static int attach_all(struct recorder *r, pid_t pid)
 			return e;
 		}
 	}
+	if (r->panic_hook && elf_image__offset(r->t.img, r->panic_hook->low_pc, &off) == 0 &&
+	    capture__attach_panic_hook(r->cap, r->t.exe, off) && !r->o->quiet)
+		fprintf(stderr, "rstrace: panic messages will not be recorded (cannot attach to "
+				"syscall entry)\n");
 	return capture__ready(r->cap);
 }
 
@@ -425,6 +549,10 @@ cleanup:
 		plan__free(&r.pfs[i]);
 	free(r.pfs);
 	free(r.sites);
+	free(r.panic_pf.sites);
+	for (int i = 0; i < r.ntexts; i++)
+		sb_free(&r.texts[i].text);
+	free(r.texts);
 	free((char *)ss.command);
 	target__close(&r.t);
 	sb_free(&r.sb);

@@ -20,6 +20,8 @@ static const char schema[] =
 	"CREATE TABLE frame(id INTEGER PRIMARY KEY, parent_id INTEGER, thread_id INTEGER NOT NULL,"
 	" function_id INTEGER NOT NULL, entry_ns INTEGER NOT NULL, exit_ns INTEGER,"
 	" args TEXT NOT NULL, ret TEXT, status TEXT);"
+	"CREATE TABLE panic(id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, frame_id INTEGER,"
+	" time_ns INTEGER NOT NULL, message TEXT, location TEXT);"
 	"CREATE INDEX frame_parent ON frame(parent_id);"
 	"CREATE INDEX frame_function ON frame(function_id);"
 	"CREATE INDEX frame_thread ON frame(thread_id, entry_ns);";
@@ -215,6 +217,31 @@ int store__thread(struct store *st, uint32_t tid, uint32_t ns_tid, const char *n
 	sqlite3_bind_int64(st->ins_thread, 4, (int64_t)first_ns);
 	sqlite3_bind_int64(st->ins_thread, 5, (int64_t)last_ns);
 	return step_reset(st, st->ins_thread);
+}
+
+int store__panic(struct store *st, uint32_t tid, int64_t frame_id, uint64_t ns, const char *message,
+		 const char *location)
+{
+	sqlite3_stmt *q;
+	int rc, err = begin(st);
+
+	if (err)
+		return err;
+	rc = sqlite3_prepare_v2(st->db,
+				"INSERT INTO panic(thread_id,frame_id,time_ns,message,location)"
+				" VALUES(?,?,?,?,?)",
+				-1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return sql_err(st, rc);
+	sqlite3_bind_int64(q, 1, tid);
+	if (frame_id > 0)
+		sqlite3_bind_int64(q, 2, frame_id);
+	sqlite3_bind_int64(q, 3, (int64_t)ns);
+	bind_text_or_null(q, 4, message);
+	bind_text_or_null(q, 5, location);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
 }
 
 int store__session(struct store *st, const struct store_session *s)

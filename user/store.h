@@ -28,6 +28,9 @@ int store__enter(struct store *st, int64_t id, int64_t parent, uint32_t tid, int
 int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret, const char *status);
 int store__thread(struct store *st, uint32_t tid, uint32_t ns_tid, const char *name,
 		  uint64_t first_ns, uint64_t last_ns);
+/* A panic on tid, in frame_id (<= 0: no traced frame open); message/location may be NULL. */
+int store__panic(struct store *st, uint32_t tid, int64_t frame_id, uint64_t ns, const char *message,
+		 const char *location);
 int store__session(struct store *st, const struct store_session *s);
 /* Commits the current batch. */
 int store__flush(struct store *st);
