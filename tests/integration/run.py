@@ -14,6 +14,7 @@ import concurrent.futures
 import os
 import re
 import subprocess
+import sqlite3
 import sys
 import time
 
@@ -30,6 +31,7 @@ THRESHOLDS = {
     "values": {0: None, 2: None},
     "threads": {0: None, 2: None},
     "panics": {0: None, 2: None},
+    "recursion": {0: 95, 2: 80},
 }
 # Issue B targets, enforced when RSTRACE_STRICT_B=1 (off until issue B lands).
 STRICT_B_TARGETS = {
@@ -56,6 +58,8 @@ VARIANTS = [
     ("threads", 2, [], ""),
     ("panics", 0, [], ""),
     ("panics", 2, [], ""),
+    ("recursion", 0, [], ""),
+    ("recursion", 2, [], ""),
 ]
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -321,6 +325,47 @@ def check_variant(fixture, opt, label, binary, build_result):
     check_fib(label, otrees, dtrees)
     if fixture == "threads":
         check_threads(label, otrees, dtrees, db)
+    if fixture == "panics":
+        check_panics(label, db_path)
+    if fixture == "recursion":
+        check_recursion(label, db_path)
+
+
+def check_panics(label, db_path):
+    """Each panic is a row naming the frame it happened in, its message and location."""
+    con = sqlite3.connect(db_path)
+    rows = con.execute("select f.name, p.message, p.location, fr.status, fr.ret from panic p "
+                       "join frame fr on fr.id = p.frame_id join function f on f.id = fr.function_id "
+                       "order by p.id").fetchall()
+    con.close()
+    errs = ["%r" % (r,) for r in rows
+            if r[0] != "panics::risky" or r[1] != "risky(3) failed" or not (r[2] or "").endswith(".rs:30:9")
+            or r[3] != "unwound" or r[4] is not None]
+    if len(rows) != 3:
+        errs.append("%d panic rows, expected 3" % len(rows))
+    report(not errs, label, "panic table: 3 panics in panics::risky with message and location", errs)
+
+
+def check_recursion(label, db_path):
+    """500 nested depth() frames, each the parent of the next; frames open at exit say so."""
+    con = sqlite3.connect(db_path)
+    rows = con.execute("select fr.id, fr.parent_id, fr.args from frame fr join function f on "
+                       "f.id = fr.function_id where f.name = 'recursion::depth' order by fr.id").fetchall()
+    opened = con.execute("select f.name, fr.status, fr.exit_ns, fr.ret from frame fr join function f on "
+                         "f.id = fr.function_id where f.name in ('recursion::shutdown', 'recursion::finish', "
+                         "'recursion::main')").fetchall()
+    con.close()
+    errs = []
+    if len(rows) != 501:
+        errs.append("%d depth frames, expected 501" % len(rows))
+    for prev, cur in zip(rows, rows[1:]):
+        if cur[1] != prev[0]:
+            errs.append("depth frame %d has parent %s, expected %d" % (cur[0], cur[1], prev[0]))
+            break
+    for name, status, exit_ns, ret in opened:
+        if status != "open" or exit_ns is not None or ret is not None:
+            errs.append("%s: status %s, exit_ns %s, ret %s; expected open and NULL" % (name, status, exit_ns, ret))
+    report(not errs, label, "recursion: 500 levels nested; frames open at exit marked open", errs[:10])
 
 
 def main():
