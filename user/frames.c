@@ -209,6 +209,11 @@ int frames__panic(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t ts_ns
 			    location);
 }
 
+int64_t frames__count(const struct frames *fr)
+{
+	return fr->next_id - 1;
+}
+
 int frames__finish(struct frames *fr, const char *status)
 {
 	size_t i;

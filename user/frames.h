@@ -28,6 +28,8 @@ int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, ui
  */
 int frames__panic(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t ts_ns,
 		  const char *message, const char *location);
+/* Frames recorded so far. */
+int64_t frames__count(const struct frames *fr);
 /* Marks every open frame with status (e.g. "open" at process exit) and writes thread rows. */
 int frames__finish(struct frames *fr, const char *status);
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "capture.h"
@@ -345,6 +346,43 @@ static char *join_args(char **argv)
 	return sb_detach(&sb);
 }
 
+static uint64_t file_size(const char *path)
+{
+	char wal[PATH_MAX + 8];
+	struct stat st;
+	uint64_t n = 0;
+
+	if (stat(path, &st) == 0)
+		n += st.st_size;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) == 0)
+		n += st.st_size;
+	return n;
+}
+
+/* One line, rewritten in place ~2x/s; only on a terminal. */
+static void status_line(struct recorder *r, uint64_t start, uint64_t *last_events, uint64_t *last_ns,
+			bool final)
+{
+	uint64_t stats[RST_STAT_NR], now = now_ns(CLOCK_MONOTONIC);
+	double dt = (now - *last_ns) / 1e9;
+
+	capture__stats(r->cap, stats);
+	if (final)
+		fprintf(stderr, "%srstrace: %.1fs, %llu events, %lld frames, %llu lost, %.1f MiB in %s\n",
+			isatty(2) ? "\r\033[K" : "", (now - start) / 1e9,
+			(unsigned long long)stats[RST_STAT_EVENTS], (long long)frames__count(r->fr),
+			(unsigned long long)stats[RST_STAT_LOST], file_size(r->o->output) / 1048576.0,
+			r->o->output);
+	else
+		fprintf(stderr, "\r\033[Krstrace: %.1fs  %.0f events/s  %lld frames  %llu lost  %.1f MiB",
+			(now - start) / 1e9, dt > 0 ? (stats[RST_STAT_EVENTS] - *last_events) / dt : 0.0,
+			(long long)frames__count(r->fr), (unsigned long long)stats[RST_STAT_LOST],
+			file_size(r->o->output) / 1048576.0);
+	*last_events = stats[RST_STAT_EVENTS];
+	*last_ns = now;
+}
+
 static volatile sig_atomic_t stop_requests;
 
 /* First signal: finish the trace and detach; second: leave at once (the database stays valid). */
@@ -415,7 +453,7 @@ int record__run(struct record_opts *o)
 	struct store_session ss = { .exit_status = -1 };
 	struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
 	char err[512];
-	uint64_t stats[RST_STAT_NR], last_flush, deadline = 0;
+	uint64_t stats[RST_STAT_NR], last_flush, deadline = 0, start, last_status, status_events = 0;
 	pid_t pid = -1;
 	bool launched = !o->pid, signals_set = false;
 	int e, status = 0, pidfd = -1;
@@ -473,7 +511,7 @@ int record__run(struct record_opts *o)
 	if (!launched && !o->quiet)
 		fprintf(stderr, "rstrace: tracing pid %d (%d probes); Ctrl-C to stop\n", pid,
 			capture__nlinks(r.cap));
-	last_flush = now_ns(CLOCK_MONOTONIC);
+	last_flush = start = last_status = now_ns(CLOCK_MONOTONIC);
 	if (o->duration > 0)
 		deadline = last_flush + (uint64_t)(o->duration * 1e9);
 	for (;;) {
@@ -499,6 +537,8 @@ int record__run(struct record_opts *o)
 		}
 		if (stop_requests || (deadline && now_ns(CLOCK_MONOTONIC) >= deadline))
 			break;
+		if (!o->quiet && isatty(2) && now_ns(CLOCK_MONOTONIC) - last_status >= 500000000ull)
+			status_line(&r, start, &status_events, &last_status, false);
 		if (now_ns(CLOCK_MONOTONIC) - last_flush >= 200000000ull) {
 			e = store__flush(r.st);
 			if (e)
@@ -511,6 +551,8 @@ int record__run(struct record_opts *o)
 
 		/* probes go first, so the target runs untraced while we finish */
 		capture__stats(r.cap, stats);
+		if (!o->quiet)
+			status_line(&r, start, &status_events, &last_status, true);
 		capture__free(r.cap);
 		r.cap = NULL;
 		frames__finish(r.fr, gone ? "open" : "detached");
