@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "capture.h"
@@ -23,6 +24,30 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 	if (level != LIBBPF_WARN || getenv("RSTRACE_DEBUG") == NULL)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+int capture__check_kernel(char *err, size_t errlen)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen, "the kernel has no BTF (/sys/kernel/btf/vmlinux): rstrace needs "
+			 "CONFIG_DEBUG_INFO_BTF=y; in a pod, mount the host's /sys");
+		return -ENOTSUP;
+	}
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK)) {
+		snprintf(err, errlen, "the kernel has no uprobe perf events "
+			 "(/sys/bus/event_source/devices/uprobe): CONFIG_UPROBE_EVENTS=y needed");
+		return -ENOTSUP;
+	}
+	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	    (major < 5 || (major == 5 && minor < 17))) {
+		snprintf(err, errlen, "kernel %s is too old: rstrace needs 5.17 or newer (bpf_loop, "
+			 "BPF cookies, ring buffer)", u.release);
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 int capture__open(const struct capture_opts *o, struct capture **out, char *err, size_t errlen)

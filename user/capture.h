@@ -18,6 +18,11 @@ struct capture_opts {
 	void *ctx;
 };
 
+/*
+ * What the BPF side needs from the kernel: BTF (CO-RE), uprobes through perf
+ * events, bpf_loop (5.17; cookies 5.15, ring buffer 5.8). 0 or -errno with why.
+ */
+int capture__check_kernel(char *err, size_t errlen);
 int capture__open(const struct capture_opts *o, struct capture **out, char *err, size_t errlen);
 int capture__set_plan(struct capture *c, uint32_t cookie, const struct rst_plan *p);
 /* A uprobe at file offset `off` of `binary`, whose program finds its plan by `cookie`. */

@@ -459,6 +459,11 @@ int record__run(struct record_opts *o)
 	int e, status = 0, pidfd = -1;
 
 	sb_init(&r.sb);
+	e = capture__check_kernel(err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "rstrace: %s\n", err);
+		goto cleanup;
+	}
 	e = open_target(&r);
 	if (e)
 		goto cleanup;
