@@ -259,9 +259,12 @@ static long deref_cb(__u32 i, struct cctx *c)
 	if (st->len_off == RST_NO_LEN)
 		want = st->max_len;
 	else
-		want = buf_u64(s, ebase + st->len_off) * st->elem_size;
+		want = (buf_u64(s, ebase + st->len_off) + !!(st->flags & RST_STEP_LEN1)) *
+		       st->elem_size;
 	if (ptr)
 		ptr += (__s64)st->off;
+	if (ptr && (st->flags & RST_STEP_BELOW))
+		ptr -= want > st->max_len ? st->max_len : want;
 	c->e_step = step;
 	c->e_parent = c->pblob;
 	c->e_elem = c->elem;
@@ -341,7 +344,6 @@ int rst_probe(struct pt_regs *ctx)
 	} else {
 		ev->type = c.plan->site == RST_SITE_ENTRY ? RST_REC_ENTRY : RST_REC_EXIT;
 	}
-
 	ev->site = c.plan->site;
 	ev->nblobs = c.nblobs;
 	ev->cookie = pkey;

@@ -52,6 +52,13 @@ enum rst_op {
  * blob, so a fat pointer's address and length can be followed together.
  */
 #define RST_STEP_APPEND 0x1
+/*
+ * DEREF: the value lies below the pointer (hashbrown stores buckets below its
+ * control bytes): read the min(want, max_len) bytes that end at ptr + off.
+ */
+#define RST_STEP_BELOW 0x2
+/* DEREF: the length field holds count - 1 (hashbrown's bucket_mask). */
+#define RST_STEP_LEN1 0x4
 
 struct rst_step {
 	__u8 op;

@@ -74,16 +74,17 @@ static uint64_t le(const uint8_t *p, int n)
 	return v;
 }
 
-/* The blob that step `s`'s pointer at `off` of blob `blob` led to. */
-static int child_blob(struct dctx *d, int blob, uint64_t off, const struct rtype *t)
+/*
+ * The blob that the pointer at `off` of blob `blob` led to, read at pointer +
+ * add for type t: its index, -1 if the plan has such a step but this event
+ * has no blob for it, -2 if the plan has no such step.
+ */
+static int find_child(struct dctx *d, int blob, uint64_t off, int64_t add, const struct rtype *t)
 {
-	const struct rst_blob *b;
+	const struct rst_blob *b = d->v->blob[blob];
 	uint32_t stride = 0, elem = 0;
 	int c, i;
 
-	if (blob < 0)
-		return fail(d, "value not captured");
-	b = d->v->blob[blob];
 	/* all DEREF children of a step walk its blobs with the same element stride */
 	for (i = 0; i < d->site->bpf.nsteps; i++) {
 		const struct rst_step *st = &d->site->bpf.steps[i];
@@ -97,15 +98,34 @@ static int child_blob(struct dctx *d, int blob, uint64_t off, const struct rtype
 		elem = off / stride;
 		off -= (uint64_t)elem * stride;
 	}
-	c = plan__child(d->site, b->step, off, t);
+	c = plan__child_at(d->site, b->step, off, add, t);
 	if (c < 0)
-		return fail(d, d->site->steps_dropped ? "capture plan full" : "pointer depth limit reached");
+		return -2;
 	for (i = 0; i < d->v->n; i++)
 		if (d->v->blob[i]->step == c && d->v->blob[i]->parent == blob &&
 		    d->v->blob[i]->elem == elem)
 			return i;
-	return fail(d, d->v->ev->flags & RST_EV_TRUNC ? "event size limit reached"
-						       : "capture limit reached");
+	return -1;
+}
+
+static int child_blob_at(struct dctx *d, int blob, uint64_t off, int64_t add, const struct rtype *t)
+{
+	int c;
+
+	if (blob < 0)
+		return fail(d, "value not captured");
+	c = find_child(d, blob, off, add, t);
+	if (c == -2)
+		return fail(d, d->site->steps_dropped ? "capture plan full" : "pointer depth limit reached");
+	if (c == -1)
+		return fail(d, d->v->ev->flags & RST_EV_TRUNC ? "event size limit reached"
+							       : "capture limit reached");
+	return c;
+}
+
+static int child_blob(struct dctx *d, int blob, uint64_t off, const struct rtype *t)
+{
+	return child_blob_at(d, blob, off, 0, t);
 }
 
 static bool std_crate(const char *name)
@@ -216,6 +236,334 @@ static int fmt_seq(struct dctx *d, const struct rtype *t, int blob, uint64_t off
 	return 0;
 }
 
+/*
+ * OsStr/Path Debug (unix): like str's, but through char::escape_debug(), which
+ * also escapes the single quote; invalid UTF-8 would be \xNN escapes, which
+ * we do not print.
+ */
+static int fmt_os_str(struct dctx *d, const uint8_t *s, size_t n, bool cut, struct strbuf *sb)
+{
+	struct strbuf tmp;
+	size_t i;
+
+	sb_init(&tmp);
+	if (rfmt_str(&tmp, s, n, cut) < 0) {
+		sb_free(&tmp);
+		return fail(d, "OsStr is not valid UTF-8");
+	}
+	/* str's Debug writes ' as is and never produces it inside an escape */
+	for (i = 0; i < tmp.len; i++) {
+		if (tmp.s[i] == '\'')
+			sb_putc(sb, '\\');
+		sb_putc(sb, tmp.s[i]);
+	}
+	sb_free(&tmp);
+	return 0;
+}
+
+/* A user type is printed in the derived format only if that is its Debug (debug_impl.c). */
+static int check_derived(struct dctx *d, const struct rtype *t)
+{
+	switch (t->debug) {
+	case RDBG_DERIVED:
+	case RDBG_NONE:
+		return 0;
+	case RDBG_CUSTOM:
+		return fail(d, "custom Debug impl");
+	default:
+		return fail(d, "Debug impl not checked to be #[derive(Debug)]");
+	}
+}
+
+static int fmt_cenum(struct dctx *d, const struct rtype *t, int blob, uint64_t off,
+		     struct strbuf *sb)
+{
+	const uint8_t *p;
+	uint64_t v;
+	int i;
+
+	if (std_crate(t->name) && strcmp(t->name, "core::cmp::Ordering"))
+		return fail(d, "Debug of this std type not supported yet");
+	if (!std_crate(t->name) && check_derived(d, t))
+		return -1;
+	if (t->size == 0 || t->size > 8 || bytes(d, blob, off, t->size, &p))
+		return fail(d, "discriminant not readable");
+	v = le(p, (int)t->size);
+	for (i = 0; i < t->nvariants; i++)
+		if (t->variants[i].has_discr && t->variants[i].discr == v && t->variants[i].name) {
+			sb_puts(sb, t->variants[i].name);
+			return 0;
+		}
+	return fail(d, "discriminant matches no variant");
+}
+
+/* Duration's Debug: "1.5s", "1.000000001s", "1.5ms", "10µs", "100ns" (no precision given). */
+static void rfmt_duration(struct strbuf *sb, uint64_t secs, uint32_t nanos)
+{
+	uint64_t integer;
+	uint32_t frac, div;
+	const char *unit;
+	char digits[10];
+	int n = 0;
+
+	if (secs > 0) {
+		integer = secs;
+		frac = nanos;
+		div = 100000000;
+		unit = "s";
+	} else if (nanos >= 1000000) {
+		integer = nanos / 1000000;
+		frac = nanos % 1000000;
+		div = 100000;
+		unit = "ms";
+	} else if (nanos >= 1000) {
+		integer = nanos / 1000;
+		frac = nanos % 1000;
+		div = 100;
+		unit = "\xc2\xb5s";
+	} else {
+		integer = nanos;
+		frac = 0;
+		div = 1;
+		unit = "ns";
+	}
+	/* std's fmt_decimal: digits while any fraction is left, at most 9 */
+	while (frac > 0 && n < 9 && div > 0) {
+		digits[n++] = (char)('0' + frac / div);
+		frac %= div;
+		div /= 10;
+	}
+	sb_printf(sb, "%llu", (unsigned long long)integer);
+	if (n) {
+		sb_putc(sb, '.');
+		sb_putn(sb, digits, n);
+	}
+	sb_puts(sb, unit);
+}
+
+/* VecDeque: elements head..head+len of the ring buffer, wrapping at cap. */
+static int fmt_deque(struct dctx *d, const struct rtype *t, int blob, uint64_t off,
+		     struct strbuf *sb, int depth)
+{
+	const struct rtype *e = t->target;
+	const uint8_t *hp, *lp, *cp;
+	uint64_t head, len, cap, i, have;
+	int c;
+
+	if (!e || !e->sized || !e->size)
+		return fail(d, "element type not described in DWARF");
+	if (bytes(d, blob, off + t->head_off, 8, &hp) || bytes(d, blob, off + t->len_off, 8, &lp) ||
+	    bytes(d, blob, off + t->cap_off, 8, &cp))
+		return -1;
+	head = le(hp, 8);
+	len = le(lp, 8);
+	cap = le(cp, 8);
+	if (len > cap || (cap && head >= cap))
+		return fail(d, "VecDeque header inconsistent");
+	sb_putc(sb, '[');
+	if (len) {
+		c = child_blob(d, blob, off + t->ptr_off, t);
+		if (c < 0)
+			return -1;
+		if (d->v->blob[c]->flags & (RST_BLOB_FAULT | RST_BLOB_NULL))
+			return fail(d, "memory not readable at the probe point");
+		have = d->v->blob[c]->len / e->size;
+		for (i = 0; i < len; i++) {
+			uint64_t k = (head + i) % cap;
+
+			if (k >= have) {
+				/* the ring was read up to the capture limit: print the prefix */
+				d->truncated = true;
+				break;
+			}
+			if (i)
+				sb_puts(sb, ", ");
+			if (fmt(d, e, c, k * e->size, sb, depth + 1))
+				return -1;
+		}
+	}
+	sb_putc(sb, ']');
+	return 0;
+}
+
+/*
+ * hashbrown: control byte i < 0x80 marks bucket i full; bucket i's element is
+ * the (i + 1)-th element below ctrl. The buckets blob holds the last bytes
+ * below ctrl (RST_STEP_BELOW), so bucket i is at blob->len - (i + 1) * size.
+ */
+static int fmt_hashmap(struct dctx *d, const struct rtype *t, int blob, uint64_t off,
+		       struct strbuf *sb, int depth)
+{
+	const struct rtype *e = t->target;
+	const struct rst_blob *cb, *bb;
+	const uint8_t *ip;
+	uint64_t items, i, shown = 0, nb;
+	int c, bk;
+
+	if (bytes(d, blob, off + t->len_off, 8, &ip))
+		return -1;
+	items = le(ip, 8);
+	sb_putc(sb, '{');
+	if (!items) {
+		sb_putc(sb, '}');
+		return 0;
+	}
+	c = child_blob(d, blob, off + t->ptr_off, t);
+	bk = c < 0 ? -1 : child_blob(d, blob, off + t->ptr_off, e);
+	if (bk < 0)
+		return -1;
+	cb = d->v->blob[c];
+	bb = d->v->blob[bk];
+	if ((cb->flags | bb->flags) & (RST_BLOB_FAULT | RST_BLOB_NULL))
+		return fail(d, "memory not readable at the probe point");
+	nb = bb->len / e->size;
+	if (cb->len < nb)
+		nb = cb->len;
+	for (i = 0; i < nb && shown < items; i++) {
+		uint64_t eo;
+
+		if (d->v->data[c][i] & 0x80)
+			continue;
+		if (shown >= (uint64_t)d->site->max_array)
+			break;
+		eo = bb->len - (i + 1) * e->size;
+		if (shown++)
+			sb_puts(sb, ", ");
+		if (fmt(d, t->key, bk, eo + t->key_off, sb, depth + 1))
+			return -1;
+		if (!t->is_set) {
+			sb_puts(sb, ": ");
+			if (fmt(d, t->val, bk, eo + t->val_off, sb, depth + 1))
+				return -1;
+		}
+	}
+	if (shown < items)
+		d->truncated = true;
+	sb_putc(sb, '}');
+	return 0;
+}
+
+struct btree_walk {
+	const struct rtype *t;
+	uint64_t shown, limit;
+};
+
+/* In-order walk of one node: edge 0, key 0, edge 1, … key len-1, edge len. */
+static int btree_node(struct dctx *d, struct btree_walk *w, int parent, uint64_t poff,
+		      uint64_t height, struct strbuf *sb, int depth)
+{
+	const struct rtype *t = w->t;
+	const uint8_t *lp;
+	uint64_t len, i;
+	int node, kb, vb = -1, edges = -1;
+
+	node = child_blob(d, parent, poff, t->leaf);
+	if (node < 0)
+		return -1;
+	if (bytes(d, node, t->node_len_off, 2, &lp))
+		return -1;
+	len = le(lp, 2);
+	if (len > t->count)
+		return fail(d, "B-tree node inconsistent");
+	/* keys/vals copies exist only where they hold pointers (plan.c follow_btree) */
+	kb = find_child(d, parent, poff, (int64_t)t->node_keys_off, t->key);
+	if (kb == -1)
+		return fail(d, "capture limit reached");
+	if (!t->is_set) {
+		vb = find_child(d, parent, poff, (int64_t)t->node_vals_off, t->val);
+		if (vb == -1)
+			return fail(d, "capture limit reached");
+	}
+	if (height > 0) {
+		edges = child_blob_at(d, parent, poff, (int64_t)t->node_edges_off, t);
+		if (edges < 0)
+			return fail(d, "B-tree deeper than captured");
+	}
+	for (i = 0; i <= len; i++) {
+		if (height > 0 && btree_node(d, w, edges, i * 8, height - 1, sb, depth + 1))
+			return -1;
+		if (i == len)
+			break;
+		if (w->shown >= w->limit) {
+			d->truncated = true;
+			return 0;
+		}
+		if (w->shown++)
+			sb_puts(sb, ", ");
+		if (kb >= 0 ? fmt(d, t->key, kb, i * t->key->size, sb, depth + 1)
+			    : fmt(d, t->key, node, t->node_keys_off + i * t->key->size, sb, depth + 1))
+			return -1;
+		if (t->is_set)
+			continue;
+		sb_puts(sb, ": ");
+		if (vb >= 0 ? fmt(d, t->val, vb, i * t->val->size, sb, depth + 1)
+			    : fmt(d, t->val, node, t->node_vals_off + i * t->val->size, sb, depth + 1))
+			return -1;
+	}
+	return 0;
+}
+
+static int fmt_btree(struct dctx *d, const struct rtype *t, int blob, uint64_t off,
+		     struct strbuf *sb, int depth)
+{
+	struct btree_walk w = { .t = t, .limit = (uint64_t)d->site->max_array };
+	const uint8_t *lp, *hp, *np;
+	uint64_t len, height;
+
+	if (bytes(d, blob, off + t->len_off, 8, &lp) || bytes(d, blob, off + t->ptr_off, 8, &np) ||
+	    bytes(d, blob, off + t->head_off, 8, &hp))
+		return -1;
+	len = le(lp, 8);
+	height = le(hp, 8);
+	sb_putc(sb, '{');
+	if (len && !le(np, 8))
+		return fail(d, "B-tree root missing");
+	if (len && btree_node(d, &w, blob, off + t->ptr_off, height, sb, depth))
+		return -1;
+	if (w.shown < len && !d->truncated)
+		return fail(d, "B-tree length and nodes disagree");
+	sb_putc(sb, '}');
+	return 0;
+}
+
+/* &dyn Trait: the vtable (relocated by the load bias) names the concrete type. */
+static int fmt_dyn(struct dctx *d, const struct rtype *t, int blob, uint64_t off,
+		   struct strbuf *sb, int depth)
+{
+	const struct rtype *ct = NULL;
+	const uint8_t *vp, *ipp;
+	uint64_t vtable, bias;
+	int i, c, ipb;
+
+	if (bytes(d, blob, off + t->len_off, 8, &vp))
+		return -1;
+	if (!t->nimpls)
+		return fail(d, "no vtable of this trait in the debug info");
+	for (ipb = 0; ipb < d->v->n; ipb++)
+		if (d->v->blob[ipb]->step == d->site->ip_step && d->v->blob[ipb]->parent == RST_NO_PARENT)
+			break;
+	if (d->site->ip_step < 0 || ipb == d->v->n || d->v->blob[ipb]->len < 8)
+		return fail(d, "load address not captured");
+	ipp = d->v->data[ipb];
+	bias = le(ipp, 8) - d->site->pc;
+	if (bias & 0xfff)
+		return fail(d, "load address not captured");
+	vtable = le(vp, 8) - bias;
+	for (i = 0; i < t->nimpls; i++) {
+		if (t->impls[i].vtable != vtable)
+			continue;
+		if (ct)
+			return fail(d, "vtable shared by several types");
+		ct = t->impls[i].type;
+	}
+	if (!ct)
+		return fail(d, "vtable of an unknown type");
+	c = child_blob(d, blob, off + t->ptr_off, t);
+	if (c < 0)
+		return -1;
+	return fmt(d, ct, c, 0, sb, depth + 1);
+}
+
 static int fmt(struct dctx *d, const struct rtype *t, int blob, uint64_t off, struct strbuf *sb,
 	       int depth)
 {
@@ -304,6 +652,9 @@ static int fmt(struct dctx *d, const struct rtype *t, int blob, uint64_t off, st
 			return fail(d, "memory not readable at the probe point");
 		if (d->v->blob[c]->len < d->v->blob[c]->want)
 			d->truncated = true;
+		if (t->os_str)
+			return fmt_os_str(d, d->v->data[c], d->v->blob[c]->len,
+					  d->v->blob[c]->len < d->v->blob[c]->want, sb);
 		r = rfmt_str(sb, d->v->data[c], d->v->blob[c]->len,
 			     d->v->blob[c]->len < d->v->blob[c]->want);
 		if (r < 0)
@@ -337,9 +688,61 @@ static int fmt(struct dctx *d, const struct rtype *t, int blob, uint64_t off, st
 	case RK_STRUCT:
 		if (std_crate(t->name))
 			return fail(d, "Debug of this std type not supported yet");
+		if (check_derived(d, t))
+			return -1;
 		return fmt_fields(d, t, t->debug_name, blob, off, sb, depth);
 	case RK_ENUM:
+		if (!std_crate(t->name) && check_derived(d, t))
+			return -1;
 		return fmt_enum(d, t, blob, off, sb, depth);
+	case RK_CENUM:
+		return fmt_cenum(d, t, blob, off, sb);
+	case RK_NONZERO:
+		return fmt(d, t->inner, blob, off + t->inner_off, sb, depth + 1);
+	case RK_CELL:
+		sb_puts(sb, "Cell { value: ");
+		if (fmt(d, t->inner, blob, off + t->inner_off, sb, depth + 1))
+			return -1;
+		sb_puts(sb, " }");
+		return 0;
+	case RK_REFCELL:
+		if (bytes(d, blob, off + t->len_off, 8, &p))
+			return -1;
+		sb_puts(sb, "RefCell { value: ");
+		/* try_borrow() fails while mutably borrowed (flag < 0): std prints a placeholder */
+		if ((int64_t)le(p, 8) < 0)
+			sb_puts(sb, "<borrowed>");
+		else if (fmt(d, t->inner, blob, off + t->inner_off, sb, depth + 1))
+			return -1;
+		sb_puts(sb, " }");
+		return 0;
+	case RK_RC:
+		if (bytes(d, blob, off + t->ptr_off, 8, &p))
+			return -1;
+		c = child_blob(d, blob, off + t->ptr_off, t->target);
+		if (c < 0)
+			return -1;
+		return fmt(d, t->inner, c, t->inner_off, sb, depth + 1);
+	case RK_DURATION: {
+		const uint8_t *np;
+		uint32_t nanos;
+
+		if (bytes(d, blob, off + t->ptr_off, 8, &p) || bytes(d, blob, off + t->len_off, 4, &np))
+			return -1;
+		nanos = (uint32_t)le(np, 4);
+		if (nanos >= 1000000000u)
+			return fail(d, "not a valid Duration");
+		rfmt_duration(sb, le(p, 8), nanos);
+		return 0;
+	}
+	case RK_DEQUE:
+		return fmt_deque(d, t, blob, off, sb, depth);
+	case RK_HASHMAP:
+		return fmt_hashmap(d, t, blob, off, sb, depth);
+	case RK_BTREE:
+		return fmt_btree(d, t, blob, off, sb, depth);
+	case RK_DYN:
+		return fmt_dyn(d, t, blob, off, sb, depth);
 	default:
 		return fail(d, "type not supported yet");
 	}

@@ -65,6 +65,15 @@ struct dwarf_index {
 	int cfi_fd;
 	Dwarf_Debug cfi_dbg;
 	const char *main_crate;
+	/* DW_TAG_variable "<T as Trait>::{vtable}": name, address, DIE of its type */
+	struct vtable_var {
+		char *name;
+		uint64_t addr, type_die;
+	} *vtables;
+	int nvtables, capvtables;
+	/* demangled names of Debug::fmt subprograms that have no code of their own */
+	char **inlined;
+	int ninlined, capinlined;
 };
 
 static void *arena_alloc(struct dwarf_index *idx, size_t n)
@@ -296,6 +305,60 @@ static uint64_t body_pc(const struct cu_info *cu, uint64_t lo, uint64_t hi)
 
 /* ---- functions ---- */
 
+/*
+ * An abstract Debug::fmt (inlined everywhere, no code of its own): remembered
+ * so that a type whose fmt was inlined is not taken for one without Debug impl.
+ */
+static void note_inlined(struct dwarf_index *idx, Dwarf_Die die)
+{
+	char *linkage = die_str(idx, die, DW_AT_linkage_name), *d;
+	char **n;
+
+	if (!linkage || !strstr(linkage, "Debug$GT$3fmt"))
+		return;
+	d = demangle__rust(linkage);
+	if (!d)
+		return;
+	n = grow(idx->inlined, &idx->capinlined, idx->ninlined + 1, sizeof(*n));
+	if (n) {
+		idx->inlined = n;
+		n[idx->ninlined] = arena_strdup(idx, d);
+		if (n[idx->ninlined])
+			idx->ninlined++;
+	}
+	free(d);
+}
+
+/* "<T as Trait>::{vtable}" variables: where each concrete type's vtable is. */
+static void note_vtable(struct dwarf_index *idx, Dwarf_Die die)
+{
+	char *name = die_str(idx, die, DW_AT_name);
+	struct vtable_var *v;
+	Dwarf_Attribute attr;
+	Dwarf_Ptr blk;
+	Dwarf_Unsigned len;
+	uint64_t toff = 0, addr = 0;
+	bool ok = false;
+
+	if (!name || !strstr(name, "::{vtable}") || !die_ref(die, DW_AT_type, &toff))
+		return;
+	if (dwarf_attr(die, DW_AT_location, &attr, NULL) != DW_DLV_OK)
+		return;
+	if (dwarf_formexprloc(attr, &len, &blk, NULL) == DW_DLV_OK && len == 9 &&
+	    ((uint8_t *)blk)[0] == DW_OP_addr) {
+		memcpy(&addr, (uint8_t *)blk + 1, 8);
+		ok = true;
+	}
+	dwarf_dealloc_attribute(attr);
+	if (!ok)
+		return;
+	v = grow(idx->vtables, &idx->capvtables, idx->nvtables + 1, sizeof(*v));
+	if (!v)
+		return;
+	idx->vtables = v;
+	idx->vtables[idx->nvtables++] = (struct vtable_var){ name, addr, toff };
+}
+
 static int add_func(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die die, int ns)
 {
 	Dwarf_Addr lo = 0, hi = 0;
@@ -307,8 +370,10 @@ static int add_func(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die die, 
 	char *linkage, *name;
 	char pathbuf[1024];
 
-	if (dwarf_lowpc(die, &lo, NULL) != DW_DLV_OK)
+	if (dwarf_lowpc(die, &lo, NULL) != DW_DLV_OK) {
+		note_inlined(idx, die);
 		return 0;
+	}
 	if (dwarf_highpc_b(die, &hi, &form, &cls, NULL) != DW_DLV_OK)
 		return 0;
 	if (cls == DW_FORM_CLASS_CONSTANT)
@@ -408,6 +473,8 @@ static int walk(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die parent, i
 			err = walk(idx, cu, child, me, idx->ns[me].end);
 		} else if (tag == DW_TAG_subprogram) {
 			err = add_func(idx, cu, child, ns);
+		} else if (tag == DW_TAG_variable) {
+			note_vtable(idx, child);
 		}
 		dwarf_dealloc_die(child);
 		child = next;
@@ -514,6 +581,8 @@ void dwarf_index__free(struct dwarf_index *idx)
 	free(idx->ns);
 	free(idx->cus);
 	free(idx->types);
+	free(idx->vtables);
+	free(idx->inlined);
 	free(idx);
 }
 
@@ -697,9 +766,304 @@ static int load_members(struct dwarf_index *idx, Dwarf_Die die, struct rtype *t)
 	}
 	free(fs);
 	t->tuple_fields = t->nfields > 0 && t->fields[0].name && strcmp(t->fields[0].name, "__0") == 0;
-	if (tmpl && (t->kind == RK_VEC))
+	/* element types that no member's type names */
+	if (tmpl && (t->kind == RK_VEC || starts(t->debug_name, "VecDeque") ||
+		     starts(t->debug_name, "RawTable")))
 		t->target = load_type(idx, tmpl);
 	return 0;
+}
+
+/* Follows a path of named fields ("inner", "inner", …); NULL if one is missing. */
+static struct rtype *path(struct rtype *t, uint64_t *off, const char *const *names)
+{
+	for (; t && *names; names++) {
+		struct rfield *f = field(t, *names);
+
+		if (!f)
+			return NULL;
+		*off += f->off;
+		t = f->type;
+	}
+	return t;
+}
+
+/* Newtypes down to one integer (NonZero<u32> -> NonZeroU32Inner -> u32). */
+static struct rtype *leaf_int(struct rtype *t, uint64_t *off, int depth)
+{
+	if (!t || depth > 8)
+		return NULL;
+	if (t->kind == RK_INT || t->kind == RK_UINT)
+		return t;
+	if (t->kind != RK_STRUCT || t->nfields != 1)
+		return NULL;
+	*off += t->fields[0].off;
+	return leaf_int(t->fields[0].type, off, depth + 1);
+}
+
+/* The pointee of the thin pointer at the bottom of NonNull/Unique wrappers. */
+static struct rtype *thin_target(struct rtype *t, uint64_t *off, int depth)
+{
+	if (!t || depth > 8)
+		return NULL;
+	if (t->kind == RK_PTR || t->kind == RK_REF)
+		return t->size == 8 ? t->target : NULL;
+	if (t->kind != RK_STRUCT)
+		return NULL;
+	if (t->nfields == 1 || field(t, "pointer")) {
+		struct rfield *f = t->nfields == 1 ? &t->fields[0] : field(t, "pointer");
+
+		*off += f->off;
+		return thin_target(f->type, off, depth + 1);
+	}
+	return NULL;
+}
+
+/*
+ * std types whose Debug output is known (all std Debug impls of these are
+ * fixed by std's source, not derived from user code). The layout comes from
+ * DWARF; anything unexpected leaves the type a plain std struct, which the
+ * decoder reports as unknown.
+ */
+static void classify_std(struct dwarf_index *idx, struct rtype *t)
+{
+	const char *n = t->name;
+	uint64_t off = 0, o2 = 0;
+	struct rtype *x, *y;
+
+	if (starts(n, "core::num::nonzero::NonZero<")) {
+		x = leaf_int(t, &off, 0);
+		if (x && x->size == t->size) {
+			t->kind = RK_NONZERO;
+			t->inner = x;
+			t->inner_off = off;
+		}
+	} else if (starts(n, "core::cell::Cell<")) {
+		x = path(t, &off, (const char *const[]){ "value", "value", NULL });
+		if (x) {
+			t->kind = RK_CELL;
+			t->inner = x;
+			t->inner_off = off;
+		}
+	} else if (starts(n, "core::cell::RefCell<")) {
+		x = path(t, &off, (const char *const[]){ "value", "value", NULL });
+		y = path(t, &o2, (const char *const[]){ "borrow", "value", "value", NULL });
+		if (x && y && y->kind == RK_INT && y->size == 8) {
+			t->kind = RK_REFCELL;
+			t->inner = x;
+			t->inner_off = off;
+			t->len_off = o2;
+		}
+	} else if (starts(n, "alloc::rc::Rc<") || starts(n, "alloc::sync::Arc<")) {
+		struct rfield *p = field(t, "ptr");
+
+		x = p ? thin_target(p->type, &off, 0) : NULL;
+		if (x && x->kind == RK_STRUCT && x->sized) {
+			y = path(x, &o2, (const char *const[]){ n[7] == 'r' ? "value" : "data", NULL });
+			if (y && y->sized) {
+				t->kind = RK_RC;
+				t->ptr_off = p->off + off;
+				t->target = x;
+				t->inner = y;
+				t->inner_off = o2;
+			}
+		}
+	} else if (!strcmp(n, "std::path::PathBuf") || !strcmp(n, "std::ffi::os_str::OsString")) {
+		/* PathBuf { inner: OsString { inner: Buf { inner: Vec<u8> } } } (unix) */
+		x = path(t, &off, (const char *const[]){ "inner", "inner", NULL });
+		if (x && !strcmp(n, "std::path::PathBuf"))
+			x = path(x, &off, (const char *const[]){ "inner", NULL });
+		if (x && x->kind == RK_VEC && x->target && x->target->size == 1) {
+			t->kind = RK_STRING;
+			t->os_str = true;
+			t->ptr_off = off + x->ptr_off;
+			t->len_off = off + x->len_off;
+		}
+	} else if (!strcmp(n, "core::time::Duration")) {
+		struct rfield *secs = field(t, "secs"), *nanos = field(t, "nanos");
+
+		o2 = nanos ? nanos->off : 0;
+		x = nanos ? leaf_int(nanos->type, &o2, 0) : NULL;
+		if (secs && secs->type && secs->type->kind == RK_UINT && secs->type->size == 8 && x &&
+		    x->size == 4) {
+			t->kind = RK_DURATION;
+			t->ptr_off = secs->off;
+			t->len_off = o2;
+		}
+	}
+}
+
+/* The payload of Option<X>'s Some variant: its offset in the Option. */
+static struct rtype *some_payload(struct rtype *opt, uint64_t *off)
+{
+	int i;
+
+	if (!opt || opt->kind != RK_ENUM || !starts(opt->name, "core::option::Option<"))
+		return NULL;
+	for (i = 0; i < opt->nvariants; i++) {
+		struct rtype *v = opt->variants[i].type;
+
+		if (opt->variants[i].name && !strcmp(opt->variants[i].name, "Some") && v &&
+		    v->nfields == 1) {
+			*off += v->fields[0].off;
+			return v->fields[0].type;
+		}
+	}
+	return NULL;
+}
+
+/* BTreeMap<K, V> { root: Option<NodeRef { node, height }>, length } and its node layouts. */
+static void classify_btree(struct dwarf_index *idx, struct rtype *t, struct rtype *map, uint64_t base)
+{
+	struct rfield *root = field(map, "root"), *length = field(map, "length"), *f;
+	struct rtype *nr, *leaf, *internal, *keys, *vals;
+	uint64_t off = 0, node_off, height_off, poff = 0;
+	struct rfield *node, *height;
+
+	if (!root || !length)
+		return;
+	off = root->off;
+	nr = some_payload(root->type, &off);
+	node = nr ? field(nr, "node") : NULL;
+	height = nr ? field(nr, "height") : NULL;
+	if (!node || !height)
+		return;
+	node_off = off + node->off;
+	height_off = off + height->off;
+	poff = 0;
+	leaf = thin_target(node->type, &poff, 0);
+	if (!leaf || !leaf->sized || poff)
+		return;
+	/* LeafNode.parent: Option<NonNull<InternalNode<K, V>>> names the internal node type */
+	f = field(leaf, "parent");
+	poff = 0;
+	internal = f ? some_payload(f->type, &poff) : NULL;
+	poff = 0;
+	internal = internal ? thin_target(internal, &poff, 0) : NULL;
+	keys = field(leaf, "keys") ? field(leaf, "keys")->type : NULL;
+	vals = field(leaf, "vals") ? field(leaf, "vals")->type : NULL;
+	if (!internal || !internal->sized || !field(internal, "edges") || !field(internal, "data") ||
+	    field(internal, "data")->off != 0 || !keys || keys->kind != RK_ARRAY || !vals ||
+	    vals->kind != RK_ARRAY || !field(leaf, "len") || !keys->target || !vals->target)
+		return;
+	t->kind = RK_BTREE;
+	t->ptr_off = base + node_off;
+	t->head_off = base + height_off;
+	t->len_off = base + length->off;
+	t->leaf = leaf;
+	t->internal_size = internal->size;
+	t->node_len_off = field(leaf, "len")->off;
+	t->node_keys_off = field(leaf, "keys")->off;
+	t->node_vals_off = field(leaf, "vals")->off;
+	t->node_edges_off = field(internal, "edges")->off;
+	t->count = keys->count;
+	/* MaybeUninit<K> { uninit: (), value: ManuallyDrop<K> { value: K } } */
+	t->key = keys->target;
+	t->val = vals->target;
+}
+
+/* The type inside MaybeUninit<T>/ManuallyDrop<T> (same offset: both are transparent). */
+static struct rtype *uninit_inner(struct rtype *t)
+{
+	int depth;
+
+	for (depth = 0; t && depth < 4; depth++) {
+		struct rfield *v = field(t, "value");
+
+		if ((starts(t->name, "core::mem::maybe_uninit::MaybeUninit<") ||
+		     starts(t->name, "core::mem::manually_drop::ManuallyDrop<")) && v && v->off == 0)
+			t = v->type;
+		else
+			return t;
+	}
+	return NULL;
+}
+
+/* VecDeque, hashbrown's HashMap/HashSet, BTreeMap/BTreeSet. */
+static void classify_collection(struct dwarf_index *idx, struct rtype *t)
+{
+	const char *n = t->name;
+	uint64_t off = 0, o2 = 0;
+	struct rtype *x;
+
+	if (starts(n, "alloc::collections::vec_deque::VecDeque<")) {
+		struct rfield *buf = field(t, "buf"), *head = field(t, "head"), *len = field(t, "len");
+		struct rtype *inner;
+
+		if (!buf || !head || !len || !t->target || !t->target->sized)
+			return;
+		/* RawVec<T> { inner: RawVecInner { ptr, cap: Cap(usize), alloc } } */
+		off = buf->off;
+		inner = path(buf->type, &off, (const char *const[]){ "inner", NULL });
+		if (!inner || !field(inner, "ptr") || !field(inner, "cap"))
+			return;
+		o2 = off + field(inner, "cap")->off;
+		x = leaf_int(field(inner, "cap")->type, &o2, 0);
+		if (!x || x->size != 8 || !find_ptr(field(inner, "ptr")->type, off + field(inner, "ptr")->off,
+						    &off, 0))
+			return;
+		t->kind = RK_DEQUE;
+		t->ptr_off = off;
+		t->cap_off = o2;
+		t->head_off = head->off;
+		t->len_off = len->off;
+	} else if (starts(n, "std::collections::hash::map::HashMap<") ||
+		   starts(n, "std::collections::hash::set::HashSet<")) {
+		bool set = starts(n, "std::collections::hash::set::");
+		struct rtype *raw, *inner;
+		struct rfield *ctrl, *mask, *items;
+
+		raw = path(t, &off, set ? (const char *const[]){ "base", "map", "table", NULL }
+					: (const char *const[]){ "base", "table", NULL });
+		if (!raw || !raw->target || !raw->target->sized)
+			return;
+		inner = path(raw, &off, (const char *const[]){ "table", NULL });
+		ctrl = inner ? field(inner, "ctrl") : NULL;
+		mask = inner ? field(inner, "bucket_mask") : NULL;
+		items = inner ? field(inner, "items") : NULL;
+		if (!ctrl || !mask || !items || !find_ptr(ctrl->type, off + ctrl->off, &o2, 0))
+			return;
+		x = raw->target; /* (K, V), or (K, ()) for a set */
+		if (x->kind != RK_TUPLE || x->nfields != 2)
+			return;
+		t->kind = RK_HASHMAP;
+		t->is_set = set;
+		t->target = x;
+		t->ptr_off = o2;
+		t->cap_off = off + mask->off;
+		t->len_off = off + items->off;
+		t->key = x->fields[0].type;
+		t->key_off = x->fields[0].off;
+		t->val = set ? NULL : x->fields[1].type;
+		t->val_off = x->fields[1].off;
+	} else if (starts(n, "alloc::collections::btree::map::BTreeMap<")) {
+		classify_btree(idx, t, t, 0);
+	} else if (starts(n, "alloc::collections::btree::set::BTreeSet<")) {
+		struct rfield *m = field(t, "map");
+
+		if (m && m->type && m->type->kind == RK_BTREE) {
+			t->kind = RK_BTREE;
+			t->is_set = true;
+			t->ptr_off = m->off + m->type->ptr_off;
+			t->head_off = m->off + m->type->head_off;
+			t->len_off = m->off + m->type->len_off;
+			t->leaf = m->type->leaf;
+			t->internal_size = m->type->internal_size;
+			t->node_len_off = m->type->node_len_off;
+			t->node_keys_off = m->type->node_keys_off;
+			t->node_vals_off = m->type->node_vals_off;
+			t->node_edges_off = m->type->node_edges_off;
+			t->count = m->type->count;
+			t->key = m->type->key;
+			t->val = NULL;
+		}
+	}
+	if (t->kind == RK_BTREE) {
+		t->key = uninit_inner(t->key);
+		if (!t->is_set)
+			t->val = uninit_inner(t->val);
+		if (!t->key || !t->key->sized || (!t->is_set && (!t->val || !t->val->sized)))
+			t->kind = RK_STRUCT;
+	}
 }
 
 static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char *ns)
@@ -709,9 +1073,27 @@ static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char
 
 	if (t->kind == RK_ENUM)
 		return;
-	/* trait objects: the concrete type needs the vtable (not done yet) */
+	/* trait objects: the concrete type comes from the vtable at run time */
 	if (strstr(n, "dyn ")) {
+		struct rfield *p = field(t, "pointer"), *vt = field(t, "vtable");
+
 		t->kind = RK_UNKNOWN;
+		if (p && vt && t->nfields == 2 && t->size == 16 &&
+		    (starts(n, "&dyn ") || starts(n, "&mut dyn ") ||
+		     starts(n, "alloc::boxed::Box<dyn "))) {
+			t->kind = RK_DYN;
+			t->ptr_off = p->off;
+			t->len_off = vt->off;
+		}
+		return;
+	}
+	if (dp && len && t->nfields == 2 &&
+	    (!strcmp(n, "&std::path::Path") || !strcmp(n, "&std::ffi::os_str::OsStr") ||
+	     !strcmp(n, "&mut std::path::Path") || !strcmp(n, "&mut std::ffi::os_str::OsStr"))) {
+		t->kind = RK_STR;
+		t->os_str = true;
+		t->ptr_off = dp->off;
+		t->len_off = len->off;
 		return;
 	}
 	if (dp && len && t->nfields == 2) {
@@ -747,8 +1129,61 @@ static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char
 		t->kind = RK_STRUCT; /* unknown layout: printed as a plain struct, never guessed */
 		return;
 	}
-	if (n[0] == '(')
+	if (n[0] == '(') {
 		t->kind = RK_TUPLE;
+		return;
+	}
+	classify_std(idx, t);
+	classify_collection(idx, t);
+}
+
+/* Enumerators of a fieldless enum; values kept as the low `size` bytes (i8 -1 is 0xff). */
+static int load_enumerators(struct dwarf_index *idx, Dwarf_Die die, struct rtype *t)
+{
+	Dwarf_Die child = NULL, next;
+	int cap = 0;
+	uint64_t mask;
+
+	if (!t->sized || t->size == 0 || t->size > 8)
+		return -EINVAL;
+	mask = t->size == 8 ? ~0ull : (1ull << (8 * t->size)) - 1;
+	if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+		return 0;
+	while (child) {
+		Dwarf_Half tag = 0;
+
+		dwarf_tag(child, &tag, NULL);
+		if (tag == DW_TAG_enumerator) {
+			struct rvariant *v = grow(t->variants, &cap, t->nvariants + 1, sizeof(*v));
+
+			if (!v)
+				break;
+			t->variants = v;
+			v = &v[t->nvariants++];
+			v->name = die_str(idx, child, DW_AT_name);
+			v->has_discr = die_udata(child, DW_AT_const_value, &v->discr);
+			v->discr &= mask;
+		}
+		next = NULL;
+		if (dwarf_siblingof_b(idx->dbg, child, 1, &next, NULL) != DW_DLV_OK)
+			next = NULL;
+		dwarf_dealloc_die(child);
+		child = next;
+	}
+	/* moved into the arena like fields */
+	if (t->nvariants) {
+		struct rvariant *a = arena_alloc(idx, sizeof(*a) * t->nvariants);
+
+		if (a)
+			memcpy(a, t->variants, sizeof(*a) * t->nvariants);
+		free(t->variants);
+		t->variants = a;
+		if (!a) {
+			t->nvariants = 0;
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 static struct rtype *load_type(struct dwarf_index *idx, uint64_t off)
@@ -818,6 +1253,8 @@ static struct rtype *load_type(struct dwarf_index *idx, uint64_t off)
 		t->name = arena_strdup(idx, full);
 		t->debug_name = debug_name(idx, name);
 		if (tag == DW_TAG_union_type) {
+			/* members read for MaybeUninit<T>.value; a union itself is not printable */
+			load_members(idx, die, t);
 			t->kind = RK_UNKNOWN;
 			break;
 		}
@@ -826,6 +1263,12 @@ static struct rtype *load_type(struct dwarf_index *idx, uint64_t off)
 			t->kind = RK_VEC;
 		load_members(idx, die, t);
 		classify_struct(idx, t, nsbuf);
+		break;
+	case DW_TAG_enumeration_type:
+		snprintf(full, sizeof(full), "%s%s", nsbuf, name ? name : "?");
+		t->name = arena_strdup(idx, full);
+		t->debug_name = debug_name(idx, name);
+		t->kind = load_enumerators(idx, die, t) ? RK_UNKNOWN : RK_CENUM;
 		break;
 	case DW_TAG_array_type: {
 		Dwarf_Die sub = NULL;
@@ -876,6 +1319,105 @@ static struct rtype *load_type(struct dwarf_index *idx, uint64_t off)
 		t->debug_name = t->name;
 	dwarf_dealloc_die(die);
 	return t;
+}
+
+int dwarf_index__funcs_named(struct dwarf_index *idx, const char *name, struct rfunc **out, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < idx->nfuncs; i++) {
+		if (!idx->funcs[i].name || strcmp(idx->funcs[i].name, name))
+			continue;
+		if (n < max)
+			out[n] = &idx->funcs[i];
+		n++;
+	}
+	return n;
+}
+
+bool dwarf_index__inlined_named(struct dwarf_index *idx, const char *name)
+{
+	int i;
+
+	for (i = 0; i < idx->ninlined; i++)
+		if (!strcmp(idx->inlined[i], name))
+			return true;
+	return false;
+}
+
+/* "&dyn a::T", "&mut dyn a::T", "alloc::boxed::Box<dyn a::T, A>" -> "a::T"; NULL if more than one trait. */
+static bool trait_of(const char *name, char *buf, size_t len)
+{
+	const char *p = strstr(name, "dyn ");
+	size_t n = 0;
+	int depth = 0;
+
+	if (!p)
+		return false;
+	for (p += 4; *p && n + 1 < len; p++) {
+		if (*p == '<')
+			depth++;
+		else if (*p == '>' && depth-- == 0)
+			break;
+		else if ((*p == ',' || *p == '+') && depth == 0)
+			break;
+		buf[n++] = *p;
+	}
+	buf[n] = 0;
+	/* "dyn A + Send" vtables are named after the principal trait only: do not guess */
+	return n && *p != '+' && !strchr(buf, ' ');
+}
+
+int dwarf_index__dyn_impls(struct dwarf_index *idx, struct rtype *t)
+{
+	char trait[512], suffix[600];
+	size_t sl;
+	int i, cap = 0;
+
+	if (t->kind != RK_DYN || t->impls)
+		return 0;
+	if (!trait_of(t->name, trait, sizeof(trait)))
+		return -ENOENT;
+	snprintf(suffix, sizeof(suffix), " as %s>::{vtable}", trait);
+	sl = strlen(suffix);
+	for (i = 0; i < idx->nvtables; i++) {
+		const struct vtable_var *v = &idx->vtables[i];
+		size_t nl = strlen(v->name);
+		struct rimpl *ni;
+		Dwarf_Die die;
+		uint64_t ct = 0;
+
+		if (nl <= sl || strcmp(v->name + nl - sl, suffix))
+			continue;
+		die = die_at(idx, v->type_die);
+		if (!die)
+			continue;
+		if (die_ref(die, DW_AT_containing_type, &ct)) {
+			ni = grow(t->impls, &cap, t->nimpls + 1, sizeof(*ni));
+			if (ni) {
+				t->impls = ni;
+				ni[t->nimpls].vtable = v->addr;
+				ni[t->nimpls].type = load_type(idx, ct);
+				if (ni[t->nimpls].type)
+					t->nimpls++;
+			}
+		}
+		dwarf_dealloc_die(die);
+	}
+	if (t->nimpls) {
+		struct rimpl *a = arena_alloc(idx, sizeof(*a) * t->nimpls);
+
+		if (a)
+			memcpy(a, t->impls, sizeof(*a) * t->nimpls);
+		free(t->impls);
+		t->impls = a;
+		if (!a)
+			t->nimpls = 0;
+	}
+	for (i = 0; i < t->nimpls; i++)
+		if (t->impls[i].type->sized && t->impls[i].type->size > t->dyn_size)
+			t->dyn_size = t->impls[i].type->size;
+	return 0;
 }
 
 struct rtype *dwarf_index__type_by_name(struct dwarf_index *idx, const char *name)

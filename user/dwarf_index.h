@@ -23,6 +23,32 @@ enum rkind {
 	RK_STRING, /* alloc::string::String */
 	RK_VEC, /* alloc::vec::Vec<T> */
 	RK_ENUM, /* has a DW_TAG_variant_part */
+	RK_CENUM, /* DW_TAG_enumeration_type: fieldless enum, `variants` are the enumerators */
+	/* std types whose Debug is known, recognised by path (layouts from DWARF) */
+	RK_NONZERO, /* core::num::NonZero<T>: the integer `inner` at inner_off */
+	RK_CELL, /* core::cell::Cell<T>: "Cell { value: T }" */
+	RK_REFCELL, /* core::cell::RefCell<T>: borrow flag (isize) at len_off */
+	RK_RC, /* Rc<T>/Arc<T>: pointer at ptr_off to `target` (RcInner/ArcInner), T at inner_off there */
+	RK_DURATION, /* core::time::Duration: secs u64 at ptr_off, nanos u32 at len_off */
+	RK_DEQUE, /* VecDeque<T>: buffer pointer at ptr_off, cap at cap_off, head at head_off, len at len_off */
+	RK_HASHMAP, /* hashbrown table: ctrl at ptr_off, bucket_mask at cap_off, items at len_off; `target` = (K, V) or K */
+	RK_BTREE, /* BTreeMap/BTreeSet: root node at ptr_off, height at head_off, length at len_off */
+	RK_DYN, /* &dyn Trait / Box<dyn Trait>: data pointer at ptr_off, vtable at len_off */
+};
+
+/* Whether a user type's Debug is the derived one (see debug_impl.h). */
+enum rdebug {
+	RDBG_UNCHECKED = 0,
+	RDBG_DERIVED, /* <T as Debug>::fmt calls only what #[derive(Debug)] calls */
+	RDBG_NONE, /* no Debug impl in the binary: the derived format is the only one possible */
+	RDBG_CUSTOM, /* a manual impl: its output is not derivable from the layout */
+	RDBG_UNKNOWN, /* could not be checked (inlined, unreadable code) */
+};
+
+/* One concrete type behind a trait object: its vtable's address in the ELF file. */
+struct rimpl {
+	uint64_t vtable;
+	struct rtype *type;
 };
 
 struct rtype;
@@ -53,6 +79,23 @@ struct rtype {
 	bool tuple_fields; /* members are __0, __1, … */
 	/* RK_STR/RK_SLICE/RK_STRING/RK_VEC: where the data pointer and length live */
 	uint64_t ptr_off, len_off;
+	uint64_t cap_off, head_off; /* RK_DEQUE, RK_HASHMAP, RK_BTREE */
+	bool os_str; /* RK_STR/RK_STRING holding an OsStr/Path: Debug escapes invalid UTF-8 */
+	bool is_set; /* RK_HASHMAP/RK_BTREE: a set, elements are keys only */
+	/* RK_NONZERO/RK_CELL/RK_REFCELL/RK_RC: the wrapped value */
+	struct rtype *inner;
+	uint64_t inner_off;
+	/* RK_HASHMAP/RK_BTREE: key and value types (value NULL for sets) and offsets in one element */
+	struct rtype *key, *val;
+	uint64_t key_off, val_off;
+	/* RK_BTREE: LeafNode<K, V> and InternalNode<K, V> layouts */
+	struct rtype *leaf;
+	uint64_t node_len_off, node_keys_off, node_vals_off, node_edges_off, internal_size;
+	/* RK_DYN: the concrete types that have a vtable for this trait */
+	struct rimpl *impls;
+	int nimpls;
+	uint64_t dyn_size; /* bytes to read at the data pointer: the largest impl */
+	uint8_t debug; /* enum rdebug, filled by debug_impl__check() */
 	/* RK_ENUM */
 	struct rfield discr; /* type NULL: single variant, no discriminant */
 	struct rvariant *variants;
@@ -123,6 +166,12 @@ int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f);
 int dwarf_index__set_cfi_file(struct dwarf_index *idx, const char *exe);
 /* CFA rule at pc from .eh_frame: CFA = reg + off. */
 int dwarf_index__cfa(struct dwarf_index *idx, uint64_t pc, int *reg, int64_t *off);
+/* Functions (with code) whose demangled name is `name`; returns how many, fills up to max. */
+int dwarf_index__funcs_named(struct dwarf_index *idx, const char *name, struct rfunc **out, int max);
+/* True if a subprogram named `name` exists only inlined (no out-of-line copy). */
+bool dwarf_index__inlined_named(struct dwarf_index *idx, const char *name);
+/* Fills the concrete types of a trait object type (RK_DYN) from the DWARF vtable variables. */
+int dwarf_index__dyn_impls(struct dwarf_index *idx, struct rtype *t);
 /* A type by name among those already loaded (tests). */
 struct rtype *dwarf_index__type_by_name(struct dwarf_index *idx, const char *name);
 

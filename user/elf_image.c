@@ -29,6 +29,13 @@ struct elf_image {
 	int nsegs;
 	struct sym *syms;
 	size_t nsyms;
+	/* .rela.dyn, sorted by r_offset; loaded on first use */
+	struct reloc {
+		uint64_t off, target;
+		const char *name;
+	} *relocs;
+	size_t nrelocs;
+	bool relocs_loaded;
 };
 
 static int sym_cmp(const void *a, const void *b)
@@ -150,6 +157,7 @@ void elf_image__free(struct elf_image *img)
 		munmap(img->map, img->size);
 	free(img->segs);
 	free(img->syms);
+	free(img->relocs);
 	free(img);
 }
 
@@ -222,6 +230,91 @@ static Elf_Scn *section(const struct elf_image *img, const char *name, GElf_Shdr
 			return scn;
 	}
 	return NULL;
+}
+
+static int reloc_cmp(const void *a, const void *b)
+{
+	const struct reloc *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static void load_relocs(struct elf_image *img)
+{
+	Elf_Scn *scn = NULL;
+
+	img->relocs_loaded = true;
+	while ((scn = elf_nextscn(img->elf, scn))) {
+		GElf_Shdr sh, symsh;
+		Elf_Data *data, *syms;
+		Elf_Scn *symscn;
+		size_t i, n;
+		struct reloc *r;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize ||
+		    (sh.sh_flags & SHF_ALLOC) == 0)
+			continue;
+		data = elf_getdata(scn, NULL);
+		symscn = elf_getscn(img->elf, sh.sh_link);
+		syms = symscn ? elf_getdata(symscn, NULL) : NULL;
+		if (!data || !symscn || !gelf_getshdr(symscn, &symsh))
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		r = realloc(img->relocs, (img->nrelocs + n) * sizeof(*r));
+		if (!r)
+			return;
+		img->relocs = r;
+		for (i = 0; i < n; i++) {
+			GElf_Rela ra;
+			GElf_Sym s;
+			unsigned type;
+			struct reloc *o = &img->relocs[img->nrelocs];
+
+			if (!gelf_getrela(data, i, &ra))
+				continue;
+			type = GELF_R_TYPE(ra.r_info);
+			o->off = ra.r_offset;
+			o->name = NULL;
+			if (type == R_X86_64_RELATIVE) {
+				o->target = ra.r_addend;
+			} else if ((type == R_X86_64_GLOB_DAT || type == R_X86_64_64 ||
+				    type == R_X86_64_JUMP_SLOT) && syms &&
+				   gelf_getsym(syms, GELF_R_SYM(ra.r_info), &s)) {
+				o->target = s.st_value ? s.st_value + (type == R_X86_64_64 ? ra.r_addend : 0) : 0;
+				o->name = elf_strptr(img->elf, symsh.sh_link, s.st_name);
+			} else {
+				continue;
+			}
+			img->nrelocs++;
+		}
+	}
+	qsort(img->relocs, img->nrelocs, sizeof(*img->relocs), reloc_cmp);
+}
+
+int elf_image__reloc_at(const struct elf_image *img, uint64_t vaddr, uint64_t *target,
+			const char **name)
+{
+	/* the table is a cache filled on first use; the image is otherwise immutable */
+	struct elf_image *m = (struct elf_image *)img;
+	size_t lo = 0, hi;
+
+	if (!m->relocs_loaded)
+		load_relocs(m);
+	hi = m->nrelocs;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->relocs[mid].off < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= m->nrelocs || m->relocs[lo].off != vaddr)
+		return -ENOENT;
+	*target = m->relocs[lo].target;
+	if (name)
+		*name = m->relocs[lo].name;
+	return 0;
 }
 
 bool elf_image__has_section(const struct elf_image *img, const char *name)

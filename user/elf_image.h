@@ -16,6 +16,14 @@ int elf_image__offset(const struct elf_image *img, uint64_t vaddr, uint64_t *off
 int elf_image__read(const struct elf_image *img, uint64_t vaddr, void *buf, size_t len);
 /* The name of the symbol containing vaddr, or NULL. */
 const char *elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr, uint64_t *start);
+/*
+ * The pointer the dynamic loader stores at vaddr (a GOT slot, a vtable entry):
+ * from .rela.dyn, R_X86_64_RELATIVE -> *target, R_X86_64_GLOB_DAT/64 -> the
+ * symbol's address (*target, 0 if undefined here) and *name. -ENOENT if no
+ * relocation covers vaddr.
+ */
+int elf_image__reloc_at(const struct elf_image *img, uint64_t vaddr, uint64_t *target,
+			const char **name);
 /* Whether the file has a section of that name (e.g. ".debug_info"). */
 bool elf_image__has_section(const struct elf_image *img, const char *name);
 /* GNU build-id note as lowercase hex; -ENOENT if none. */

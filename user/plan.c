@@ -6,12 +6,14 @@
 #include <capstone/capstone.h>
 #include <dwarf.h>
 #include "plan.h"
+#include "debug_impl.h"
 
 #define RAX 0
 #define RDX 1
 #define RSP 7
 
 struct builder {
+	struct dwarf_index *idx;
 	struct plan_site *site;
 	const struct plan_limits *lim;
 	struct rfunc *f;
@@ -19,6 +21,7 @@ struct builder {
 	int64_t cfa_off;
 	bool cfa_ok;
 	uint32_t stride[RST_MAX_STEPS]; /* element stride of each step's blobs, 0: one element */
+	uint32_t nelems[RST_MAX_STEPS]; /* elements of a strided blob children visit, 0: max_array */
 };
 
 static int add_step(struct builder *b, const struct rst_step *st, struct rtype *t)
@@ -32,6 +35,7 @@ static int add_step(struct builder *b, const struct rst_step *st, struct rtype *
 	p->steps[p->nsteps] = *st;
 	b->site->step_type[p->nsteps] = t;
 	b->stride[p->nsteps] = 0;
+	b->nelems[p->nsteps] = 0;
 	return p->nsteps++;
 }
 
@@ -65,12 +69,122 @@ static int deref(struct builder *b, int parent, uint64_t ptr_off, int64_t len_of
 		.stride = b->stride[parent],
 		.elem_size = elem_size,
 		.max_len = max_len > RST_READ_MAX ? RST_READ_MAX : max_len,
-		.max_elems = b->stride[parent] ? b->lim->max_array : 1,
+		.max_elems = !b->stride[parent] ? 1u : b->nelems[parent] ? b->nelems[parent] : (uint32_t)b->lim->max_array,
 	};
 
 	if (ptr_off >= RST_NO_LEN || (len_off >= RST_NO_LEN))
 		return -1;
 	return add_step(b, &st, t);
+}
+
+static void follow(struct builder *b, struct rtype *t, int s, uint64_t off, int depth);
+
+/* Buckets read per hash table: table order up to here is printed, the rest is "truncated". */
+#define HASH_MAX_BUCKETS 128
+
+/*
+ * hashbrown: bucket_mask + 1 control bytes at ctrl (a byte < 0x80 marks a full
+ * bucket), and bucket i's element at ctrl - (i + 1) * size. Iteration, and so
+ * {:?}, goes by increasing i. Both are read below/at ctrl with the LEN1 flag.
+ */
+static void follow_hashmap(struct builder *b, struct rtype *t, int s, uint64_t off, int depth)
+{
+	struct rtype *e = t->target;
+	uint64_t nb = HASH_MAX_BUCKETS;
+	int c;
+
+	if (!e || !e->sized || !e->size || depth >= b->lim->max_depth + 1)
+		return;
+	if (nb * e->size > RST_READ_MAX)
+		nb = RST_READ_MAX / e->size;
+	c = deref(b, s, off + t->ptr_off, off + t->cap_off, 1, nb, t);
+	if (c >= 0)
+		b->site->bpf.steps[c].flags |= RST_STEP_LEN1;
+	c = deref(b, s, off + t->ptr_off, off + t->cap_off, e->size, nb * e->size, e);
+	if (c < 0)
+		return;
+	b->site->bpf.steps[c].flags |= RST_STEP_LEN1 | RST_STEP_BELOW;
+	b->stride[c] = e->size;
+	b->nelems[c] = nb;
+	follow(b, e, c, 0, depth + 1);
+}
+
+/* Levels of a B-tree read below the root (root = level 0). */
+#define BTREE_LEVELS 2
+
+/*
+ * BTreeMap: per level, every node (LeafNode; an InternalNode starts with one),
+ * its edges array (garbage, and maybe a fault, for leaves: the decoder knows
+ * the height), and for keys/values holding pointers a strided copy of the
+ * keys/vals arrays so one step follows the pointers of all of them.
+ */
+static void follow_btree(struct builder *b, struct rtype *t, int s, uint64_t off, int depth)
+{
+	int level, parent = s, edges;
+	uint64_t poff = off + t->ptr_off;
+	uint64_t ks = t->key->size, vs = t->val ? t->val->size : 0;
+
+	if (depth >= b->lim->max_depth + 1)
+		return;
+	for (level = 0; level < BTREE_LEVELS; level++) {
+		int node, kb, vb;
+
+		node = deref(b, parent, poff, -1, 1, t->leaf->size, t->leaf);
+		if (node < 0)
+			return;
+		if (ks) {
+			kb = deref(b, parent, poff, -1, 1, t->count * ks, t->key);
+			if (kb >= 0) {
+				b->site->bpf.steps[kb].off = t->node_keys_off;
+				b->stride[kb] = ks;
+				follow(b, t->key, kb, 0, depth + 1);
+			}
+		}
+		if (vs) {
+			vb = deref(b, parent, poff, -1, 1, t->count * vs, t->val);
+			if (vb >= 0) {
+				b->site->bpf.steps[vb].off = t->node_vals_off;
+				b->stride[vb] = vs;
+				follow(b, t->val, vb, 0, depth + 1);
+			}
+		}
+		if (level + 1 == BTREE_LEVELS)
+			return;
+		edges = deref(b, parent, poff, -1, 1, (t->count + 1) * 8, t);
+		if (edges < 0)
+			return;
+		b->site->bpf.steps[edges].off = t->node_edges_off;
+		b->stride[edges] = 8;
+		b->nelems[edges] = t->count + 1;
+		parent = edges;
+		poff = 0;
+	}
+}
+
+/*
+ * &dyn Trait: the concrete type is only known at run time (from the vtable),
+ * so the data pointer is read with the size of the largest implementing type
+ * and followed as each candidate; the decoder uses the one the vtable names.
+ */
+static void follow_dyn(struct builder *b, struct rtype *t, int s, uint64_t off, int depth)
+{
+	struct rst_step ip = { .op = RST_OP_REG, .reg = 16, .max_len = 8 };
+	int c, i;
+
+	if (!t->impls)
+		dwarf_index__dyn_impls(b->idx, t);
+	if (!t->nimpls || !t->dyn_size || depth >= b->lim->max_depth)
+		return;
+	if (b->site->ip_step < 0) {
+		b->site->ip_step = add_step(b, &ip, NULL);
+		if (b->site->ip_step < 0)
+			return;
+	}
+	c = deref(b, s, off + t->ptr_off, -1, 1, t->dyn_size, t);
+	if (c < 0)
+		return;
+	for (i = 0; i < t->nimpls; i++)
+		follow(b, t->impls[i].type, c, 0, depth + 1);
 }
 
 /* Adds the steps that follow every pointer reachable from a value of type t at off in the elements of step s. */
@@ -106,6 +220,39 @@ static void follow(struct builder *b, struct rtype *t, int s, uint64_t off, int 
 		if (c >= 0)
 			follow(b, e, c, 0, depth + 1);
 		break;
+	case RK_CELL:
+	case RK_REFCELL:
+		follow(b, t->inner, s, off + t->inner_off, depth);
+		break;
+	case RK_RC:
+		e = t->target;
+		if (!e || !e->sized || depth >= b->lim->max_depth || plan__child(b->site, s, off + t->ptr_off, e) >= 0)
+			break;
+		c = deref(b, s, off + t->ptr_off, -1, 1, e->size, e);
+		if (c >= 0)
+			follow(b, e, c, 0, depth + 1);
+		break;
+	case RK_DEQUE:
+		/* the whole ring (cap elements): the decoder picks head..head+len in ring order */
+		e = t->target;
+		if (!e || !e->sized || !e->size || depth >= b->lim->max_depth + 1)
+			break;
+		c = deref(b, s, off + t->ptr_off, off + t->cap_off, e->size,
+			  (uint64_t)b->lim->max_array * e->size, t);
+		if (c >= 0) {
+			b->stride[c] = e->size;
+			follow(b, e, c, 0, depth + 1);
+		}
+		break;
+	case RK_HASHMAP:
+		follow_hashmap(b, t, s, off, depth);
+		break;
+	case RK_BTREE:
+		follow_btree(b, t, s, off, depth);
+		break;
+	case RK_DYN:
+		follow_dyn(b, t, s, off, depth);
+		break;
 	case RK_STR:
 	case RK_STRING:
 		if (depth >= b->lim->max_depth + 1)
@@ -129,7 +276,8 @@ static void follow(struct builder *b, struct rtype *t, int s, uint64_t off, int 
 	}
 }
 
-int plan__child(const struct plan_site *site, int s, uint64_t off, const struct rtype *t)
+int plan__child_at(const struct plan_site *site, int s, uint64_t off, int64_t add,
+		   const struct rtype *t)
 {
 	int i;
 
@@ -137,10 +285,15 @@ int plan__child(const struct plan_site *site, int s, uint64_t off, const struct 
 		const struct rst_step *st = &site->bpf.steps[i];
 
 		if (st->op == RST_OP_DEREF && st->parent == s && st->ptr_off == off &&
-		    site->step_type[i] == t)
+		    st->off == add && site->step_type[i] == t)
 			return i;
 	}
 	return -1;
+}
+
+int plan__child(const struct plan_site *site, int s, uint64_t off, const struct rtype *t)
+{
+	return plan__child_at(site, s, off, 0, t);
 }
 
 static const struct rloc *loc_at(const struct rparam *p, uint64_t pc)
@@ -491,35 +644,74 @@ static struct plan_site *new_site(struct plan_func *pf, uint64_t pc, enum rst_si
 	s->pc = pc;
 	s->bpf.func_id = pf->func->id;
 	s->bpf.site = kind;
+	s->ip_step = -1;
 	return s;
 }
 
+static int located_at(const struct rfunc *f, uint64_t pc)
+{
+	int i, n = 0;
+
+	for (i = 0; i < f->nparams; i++) {
+		const struct rparam *p = &f->params[i];
+
+		if (!p->type || (p->type->sized && p->type->size == 0))
+			continue;
+		/* a single expression (stack slot) holds only once the prologue stored it */
+		if (p->is_list ? loc_at(p, pc) != NULL : (p->nlocs && pc >= f->body_pc))
+			n++;
+	}
+	return n;
+}
+
 /*
- * Entry at low_pc when every parameter has a location list (those are exact
- * per pc, e.g. registers on entry); else after the prologue, where stack-slot
- * locations that are given as one expression for the whole function hold.
+ * The entry probe's pc: the one in [low_pc, body_pc] where most parameters
+ * have a location, earliest on ties. Location lists are exact per pc, and no
+ * code of the function body has run before body_pc, so every location there
+ * still holds the entry value. Candidates are low_pc, body_pc and the starts
+ * of location list ranges in between (rustc at opt-level 0 describes a
+ * by-reference argument from the instruction after `sub rsp`).
  */
 static uint64_t entry_pc(const struct rfunc *f)
 {
-	int i;
+	uint64_t best = f->low_pc;
+	int i, j, n, most = located_at(f, f->low_pc);
 
-	for (i = 0; i < f->nparams; i++)
-		if (!f->params[i].is_list && f->params[i].nlocs)
-			return f->body_pc;
-	return f->low_pc;
+	n = located_at(f, f->body_pc);
+	if (n > most) {
+		best = f->body_pc;
+		most = n;
+	}
+	for (i = 0; i < f->nparams; i++) {
+		const struct rparam *p = &f->params[i];
+
+		for (j = 0; p->is_list && j < p->nlocs; j++) {
+			uint64_t pc = p->locs[j].lo;
+
+			if (pc <= f->low_pc || pc > f->body_pc)
+				continue;
+			n = located_at(f, pc);
+			if (n > most || (n == most && pc < best)) {
+				best = pc;
+				most = n;
+			}
+		}
+	}
+	return best;
 }
 
 static int build_entry(struct dwarf_index *idx, struct plan_func *pf, const struct plan_limits *lim,
 		       bool (*redact)(const char *, void *), void *rctx)
 {
 	struct rfunc *f = pf->func;
-	struct builder b = { .lim = lim, .f = f };
+	struct builder b = { .idx = idx, .lim = lim, .f = f };
 	struct plan_site *site = new_site(pf, entry_pc(f), RST_SITE_ENTRY);
 	int i;
 
 	if (!site)
 		return -ENOMEM;
 	b.site = site;
+	site->max_array = lim->max_array;
 	site_cfa(idx, &b, site->pc);
 	site->values = calloc(f->nparams ? f->nparams : 1, sizeof(*site->values));
 	if (!site->values)
@@ -551,13 +743,14 @@ static int build_entry(struct dwarf_index *idx, struct plan_func *pf, const stru
 static int build_exit(struct dwarf_index *idx, struct plan_func *pf, uint64_t pc, enum rst_site kind,
 		      const struct plan_limits *lim)
 {
-	struct builder b = { .lim = lim, .f = pf->func };
+	struct builder b = { .idx = idx, .lim = lim, .f = pf->func };
 	struct plan_site *site = new_site(pf, pc, kind);
 	struct plan_value *v;
 
 	if (!site)
 		return -ENOMEM;
 	b.site = site;
+	site->max_array = lim->max_array;
 	site_cfa(idx, &b, pc);
 	v = site->values = calloc(1, sizeof(*v));
 	if (!v)
@@ -712,6 +905,14 @@ int plan__build(struct dwarf_index *idx, const struct elf_image *img, struct rfu
 	if (err)
 		goto cleanup;
 	err = exit_sites(idx, img, out, lim, why, whylen);
+	if (!err) {
+		int i, j;
+
+		/* the decoder prints user types only where their Debug is the derived one */
+		for (i = 0; i < out->nsites; i++)
+			for (j = 0; j < out->sites[i].nvalues; j++)
+				debug_impl__check(idx, img, out->sites[i].values[j].type);
+	}
 cleanup:
 	if (err)
 		plan__free(out);

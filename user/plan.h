@@ -37,6 +37,8 @@ struct plan_site {
 	struct plan_value *values;
 	int nvalues;
 	bool steps_dropped; /* RST_MAX_STEPS reached: some pointers not followed */
+	int max_array; /* elements printed per container (the plan's limit) */
+	int ip_step; /* step holding the probed pc at run time (load bias, for vtables), -1: none */
 };
 
 struct plan_func {
@@ -53,5 +55,8 @@ void plan__free(struct plan_func *pf);
 
 /* The DEREF step following the pointer at in-element offset off of step s, made for pointee t. */
 int plan__child(const struct plan_site *site, int s, uint64_t off, const struct rtype *t);
+/* Same, for a DEREF that reads at pointer + add (a field of the pointee, e.g. a B-tree node's edges). */
+int plan__child_at(const struct plan_site *site, int s, uint64_t off, int64_t add,
+		   const struct rtype *t);
 
 #endif
