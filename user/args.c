@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"
+#include "container.h"
 
 const char *argp_program_version = "rstrace " RSTRACE_VERSION;
 const char *argp_program_bug_address = "the rstrace issue tracker";
@@ -18,6 +19,8 @@ enum {
 	OPT_DURATION,
 	OPT_DEBUGINFO,
 	OPT_ALL,
+	OPT_CONTAINER,
+	OPT_POD,
 };
 
 static const struct argp_option record_options[] = {
@@ -25,6 +28,9 @@ static const struct argp_option record_options[] = {
 	{ "config", 'c', "FILE", 0,
 	  "Config file (default: ./rstrace.toml, else ./firedbg.toml, if present)", 0 },
 	{ "pid", 'p', "PID", 0, "Attach to a running process instead of starting CMD", 0 },
+	{ "container", OPT_CONTAINER, "ID", 0,
+	  "Attach to the main process of this container (ID as in its cgroup path)", 0 },
+	{ "pod", OPT_POD, "NAME", 0, "Attach to the main process of this pod (its hostname)", 0 },
 	{ "duration", OPT_DURATION, "SECONDS", 0,
 	  "With -p: detach after SECONDS (default: at SIGINT/SIGTERM or when it exits)", 0 },
 	{ "debuginfo", OPT_DEBUGINFO, "PATH", 0,
@@ -101,6 +107,17 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 	case OPT_DEBUGINFO:
 		o->debuginfo = arg;
 		break;
+	case OPT_CONTAINER:
+	case OPT_POD: {
+		char err[512];
+		pid_t pid;
+
+		if (container__find_pid(key == OPT_CONTAINER ? arg : NULL, key == OPT_POD ? arg : NULL,
+					&pid, err, sizeof(err)))
+			argp_failure(state, 1, 0, "%s", err);
+		o->pid = pid;
+		break;
+	}
 	case OPT_EMPTY:
 		o->empty_probes = true;
 		break;

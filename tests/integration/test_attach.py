@@ -148,6 +148,33 @@ def main():
     check("container: thread ids inside the namespace recorded", nst and all(r[0] for r in nst), str(nst))
     os.rmdir(tmp)
 
+    # --container ID: the process found through its cgroup path.
+    cid = "rstrace-test-%x" % os.getpid()
+    cg = next((c for c in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup")
+               if os.path.exists(c + "/cgroup.procs")), None)
+    made = None
+    try:
+        if cg:
+            made = os.path.join(cg, cid)
+            os.mkdir(made)
+    except OSError as e:
+        print("skip --container: cannot create a cgroup under %s: %s" % (cg, e))
+        made = None
+    if made:
+        prog = subprocess.Popen([os.path.join(OUT, "service-O0"), "200"], stdout=subprocess.PIPE, text=True)
+        with open(os.path.join(made, "cgroup.procs"), "w") as f:
+            f.write(str(prog.pid))
+        db = os.path.join(OUT, "container-id.sqlite")
+        time.sleep(0.3)
+        r = subprocess.run([RSTRACE, "record", "-q", "--container", cid, "--duration", "1", "-o", db],
+                           capture_output=True, text=True)
+        stdout, _ = prog.communicate(timeout=30)
+        check("--container ID: attached by cgroup, detached after --duration", r.returncode == 0, r.stderr)
+        rows, sess = frames(db)
+        check("--container ID: the container's process traced", sess and sess[0] == prog.pid and len(rows) > 10,
+              (sess, len(rows)))
+        os.rmdir(made)
+
     # Split debug info: .gnu_debuglink beside the binary, and build-id under --debuginfo.
     d = os.path.join(OUT, "split")
     shutil.rmtree(d, ignore_errors=True)
