@@ -81,7 +81,7 @@ demo: deps
 	rustc -g -C opt-level=0 tests/fixtures/demo.rs -o $(BUILD)/demo/demo
 	./rstrace record -o $(BUILD)/demo/demo.sqlite -- $(BUILD)/demo/demo
 	@echo "--- call tree (from $(BUILD)/demo/demo.sqlite)"
-	@python3 tests/integration/tree.py $(BUILD)/demo/demo.sqlite
+	./rstrace tree $(BUILD)/demo/demo.sqlite
 
 bench: all
 	python3 bench/bench.py

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "args.h"
 #include "cmd_functions.h"
+#include "cmd_view.h"
 #include "record.h"
 
 int main(int argc, char **argv)
@@ -12,6 +13,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "functions") == 0)
 		return cmd_functions__main(argc - 1, argv + 1);
+	if (argc > 1 && cmd_view__is_command(argv[1]))
+		return cmd_view__main(argc - 1, argv + 1);
 	ret = args__parse(argc, argv, &a);
 
 	if (ret)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 #include "store.h"
+#include "firedbg.h"
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -81,6 +82,9 @@ int store__open(const char *path, struct store **out, char *err, size_t errlen)
 	rc = sqlite3_open(path, &st->db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(st->db, schema, NULL, NULL, NULL);
+	/* FireDBG's index tables as views over ours, so its tools read rstrace traces */
+	if (rc == SQLITE_OK && firedbg__create_views(st->db))
+		rc = SQLITE_ERROR;
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(st->db,
 					"INSERT INTO frame(id,parent_id,thread_id,function_id,entry_ns,"
