@@ -279,10 +279,13 @@ static int run(struct view_args *a, FILE *out)
 		a->tree.color = want_color(a->color, out);
 	}
 	if (a->tree.tid >= 0 && !view__thread(v, a->tree.tid)) {
-		fprintf(stderr,
-			"rstrace: thread %" PRId64 " has no frames in %s; rstrace report lists "
-			"the threads' calls, rstrace tree shows their tids\n",
+		size_t i;
+
+		fprintf(stderr, "rstrace: thread %" PRId64 " has no frames in %s; threads with frames:",
 			a->tree.tid, a->db);
+		for (i = 0; i < v->nthreads; i++)
+			fprintf(stderr, " %" PRId64, v->threads[i].tid);
+		fprintf(stderr, "%s\n", v->nthreads ? "" : " none");
 		e = 1;
 		goto cleanup;
 	}
@@ -332,6 +335,8 @@ int cmd_view__main(int argc, char **argv)
 	av[argc] = NULL;
 	snprintf(name, sizeof(name), "rstrace %s", argv[0]);
 	av[0] = name;
+	/* bad usage exits 2, as `rstrace record` returns (argp's default is 64) */
+	argp_err_exit_status = 2;
 	ret = argp_parse(argp, argc, av, 0, NULL, &a);
 	free(av);
 	if (ret)

@@ -9,7 +9,10 @@
  * Bumped whenever a view's SQL changes: view__open() recreates views whose
  * stored SQL lacks the current marker, so old traces pick up fixes.
  */
-#define FIREDBG_MARK "/* rstrace firedbg views v1 */"
+#define FIREDBG_MARK "/* rstrace firedbg views v2 */"
+/* Which 'P' rows the event view has: from issue C's panic table, or inferred. */
+#define PANIC_FROM_TABLE "/* panics: table */"
+#define PANIC_INFERRED "/* panics: unwound frames */"
 
 /* FireDBG stores timestamps as text (sqlx, time::OffsetDateTime); keep every ns. */
 #define TS(col)                                                                    \
@@ -49,36 +52,7 @@ struct view_def {
 };
 
 static const struct view_def views[] = {
-	{ "event",
-	  "CREATE VIEW event(id, breakpoint_id, thread_id, frame_id, parent_frame_id,"
-	  " stack_pointer, function_name, event_type, timestamp, data, pretty, is_error,"
-	  " timestamp_ns) AS " FIREDBG_MARK
-	  " SELECT fr.id * 2, fr.function_id, fr.thread_id, fr.id, fr.parent_id, NULL, fn.name,"
-	  " 'F', " TS("fr.entry_ns") ", fr.args,"
-	  " '(' || coalesce((SELECT char(10) || group_concat("
-	  "coalesce(json_extract(a.value, '$.name'), '_') || ': ' || " PRETTY("a.value")
-	  " || ',', char(10)) || char(10) FROM json_each(fr.args) a), '') || ')',"
-	  " EXISTS (SELECT 1 FROM json_each(fr.args) a WHERE " IS_ERR("a.value") "),"
-	  " fr.entry_ns"
-	  " FROM frame fr JOIN function fn ON fn.id = fr.function_id"
-	  " UNION ALL"
-	  " SELECT fr.id * 2 + 1, fr.function_id, fr.thread_id, fr.id, NULL, NULL, fn.name,"
-	  " 'R', " TS("fr.exit_ns") ", coalesce(fr.ret, 'null'),"
-	  " CASE WHEN fr.ret IS NULL THEN '?' ELSE " PRETTY("fr.ret") " END,"
-	  " coalesce(" IS_ERR("fr.ret") ", 0), fr.exit_ns"
-	  " FROM frame fr JOIN function fn ON fn.id = fr.function_id"
-	  " WHERE fr.exit_ns IS NOT NULL AND fr.status IN ('returned', 'tail_call')"
-	  " UNION ALL"
-	  /* a panic is reported once, at the innermost traced frame it unwound */
-	  " SELECT fr.id * 2 + 1, fr.function_id, fr.thread_id, fr.id, NULL, NULL, fn.name,"
-	  " 'P', " TS("coalesce((SELECT max(coalesce(c.exit_ns, c.entry_ns)) FROM frame c"
-		       " WHERE c.parent_id = fr.id), fr.entry_ns)") ","
-	  " json_object('status', fr.status), 'panicked (frame unwound)', 1,"
-	  " coalesce((SELECT max(coalesce(c.exit_ns, c.entry_ns)) FROM frame c"
-	  " WHERE c.parent_id = fr.id), fr.entry_ns)"
-	  " FROM frame fr JOIN function fn ON fn.id = fr.function_id"
-	  " WHERE fr.status = 'unwound' AND NOT EXISTS (SELECT 1 FROM frame u"
-	  " WHERE u.parent_id = fr.id AND u.status = 'unwound')" },
+	{ "event", NULL }, /* built by event_sql(): the 'P' rows depend on the panic table */
 	{ "file", "CREATE VIEW file(id, path, crate_name, modified) AS " FIREDBG_MARK
 		  " SELECT min(id), file, coalesce(min(crate), ''), '' FROM function"
 		  " WHERE file IS NOT NULL GROUP BY file" },
@@ -112,6 +86,58 @@ static const struct view_def views[] = {
 		       " WHERE t IS NOT NULL" },
 };
 
+static const char event_head[] =
+	"CREATE VIEW event(id, breakpoint_id, thread_id, frame_id, parent_frame_id,"
+	" stack_pointer, function_name, event_type, timestamp, data, pretty, is_error,"
+	" timestamp_ns) AS " FIREDBG_MARK
+	" SELECT fr.id * 2, fr.function_id, fr.thread_id, fr.id, fr.parent_id, NULL, fn.name,"
+	" 'F', " TS("fr.entry_ns") ", fr.args,"
+	" '(' || coalesce((SELECT char(10) || group_concat("
+	"coalesce(json_extract(a.value, '$.name'), '_') || ': ' || " PRETTY("a.value")
+	" || ',', char(10)) || char(10) FROM json_each(fr.args) a), '') || ')',"
+	" EXISTS (SELECT 1 FROM json_each(fr.args) a WHERE " IS_ERR("a.value") "),"
+	" fr.entry_ns"
+	" FROM frame fr JOIN function fn ON fn.id = fr.function_id"
+	" UNION ALL"
+	" SELECT fr.id * 2 + 1, fr.function_id, fr.thread_id, fr.id, NULL, NULL, fn.name,"
+	" 'R', " TS("fr.exit_ns") ", coalesce(fr.ret, 'null'),"
+	" CASE WHEN fr.ret IS NULL THEN '?' ELSE " PRETTY("fr.ret") " END,"
+	" coalesce(" IS_ERR("fr.ret") ", 0), fr.exit_ns"
+	" FROM frame fr JOIN function fn ON fn.id = fr.function_id"
+	" WHERE fr.exit_ns IS NOT NULL AND fr.status IN ('returned', 'tail_call')"
+	" UNION ALL";
+
+/*
+ * One 'P' row per panic table row (issue C), at the frame it happened in
+ * (frame_id 0: outside traced frames). Its id is -panic.id: a frame that
+ * catches panics of untraced callees returns too, so 2*id+1 is taken.
+ */
+static const char event_panics_table[] =
+	" " PANIC_FROM_TABLE
+	" SELECT -p.id, coalesce(fr.function_id, 0), p.thread_id, coalesce(p.frame_id, 0), NULL,"
+	" NULL, fn.name, 'P', " TS("p.time_ns") ","
+	" json_object('message', p.message, 'location', p.location),"
+	" coalesce(p.message, 'panicked') || coalesce(' at ' || p.location, ''), 1, p.time_ns"
+	" FROM panic p LEFT JOIN frame fr ON fr.id = p.frame_id"
+	" LEFT JOIN function fn ON fn.id = fr.function_id";
+
+/*
+ * Without a panic table: a panic is reported once, at the innermost traced
+ * frame it unwound, at the last time seen inside that frame. An unwound
+ * frame has no 'R' row, so 2*id+1 is free.
+ */
+#define LAST_SEEN_IN(f)                                                                    \
+	"coalesce((SELECT max(coalesce(c.exit_ns, c.entry_ns)) FROM frame c"               \
+	" WHERE c.parent_id = " f ".id), " f ".entry_ns)"
+static const char event_panics_inferred[] =
+	" " PANIC_INFERRED
+	" SELECT fr.id * 2 + 1, fr.function_id, fr.thread_id, fr.id, NULL, NULL, fn.name,"
+	" 'P', " TS(LAST_SEEN_IN("fr")) ", json_object('status', fr.status),"
+	" 'panicked (frame unwound)', 1, " LAST_SEEN_IN("fr")
+	" FROM frame fr JOIN function fn ON fn.id = fr.function_id"
+	" WHERE fr.status = 'unwound' AND NOT EXISTS (SELECT 1 FROM frame u"
+	" WHERE u.parent_id = fr.id AND u.status = 'unwound')";
+
 /* 1: yes, 0: no, <0: error. */
 static int query_exists(sqlite3 *db, const char *sql, const char *arg1, const char *arg2)
 {
@@ -137,6 +163,32 @@ static int object_type_is(sqlite3 *db, const char *name, const char *type)
 			    type);
 }
 
+static bool panic_table_usable(sqlite3 *db)
+{
+	static const char *const cols[] = { "id", "thread_id", "frame_id", "time_ns", "message",
+					    "location" };
+	size_t i;
+
+	if (object_type_is(db, "panic", "table") != 1)
+		return false;
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (query_exists(db, "SELECT 1 FROM pragma_table_info('panic') WHERE name = ?1",
+				 cols[i], NULL) != 1)
+			return false;
+	return true;
+}
+
+/* The CREATE VIEW for event; static storage, rebuilt per call. */
+static const char *event_sql(sqlite3 *db)
+{
+	static char sql[sizeof(event_head) + sizeof(event_panics_table) +
+			sizeof(event_panics_inferred)];
+
+	snprintf(sql, sizeof(sql), "%s%s", event_head,
+		 panic_table_usable(db) ? event_panics_table : event_panics_inferred);
+	return sql;
+}
+
 bool firedbg__views_current(sqlite3 *db)
 {
 	size_t i;
@@ -154,6 +206,13 @@ bool firedbg__views_current(sqlite3 *db)
 				 views[i].name, FIREDBG_MARK) != 1)
 			return false;
 	}
+	/* a panic table that appeared after the views were made */
+	if (object_type_is(db, "event", "view") == 1 &&
+	    query_exists(db,
+			 "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'event'"
+			 " AND instr(sql, ?1) > 0",
+			 panic_table_usable(db) ? PANIC_FROM_TABLE : PANIC_INFERRED, NULL) != 1)
+		return false;
 	return query_exists(db, "SELECT 1 FROM sqlite_master WHERE name = 'frame_unwound'", "",
 			    NULL) == 1;
 }
@@ -208,7 +267,8 @@ int firedbg__create_views(sqlite3 *db)
 		snprintf(drop, sizeof(drop), "DROP VIEW IF EXISTS \"%s\"", views[i].name);
 		err = exec(db, drop, "the FireDBG views");
 		if (!err)
-			err = exec(db, views[i].sql, "the FireDBG views");
+			err = exec(db, views[i].sql ? views[i].sql : event_sql(db),
+				   "the FireDBG views");
 		if (err)
 			goto cleanup;
 	}

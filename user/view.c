@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "firedbg.h"
 #include "rustfmt.h"
@@ -267,8 +268,14 @@ static void setup_panics(struct view *v)
 	if (!has_table(v->db, "panic") || !has_column(v->db, "panic", "frame_id") ||
 	    !has_column(v->db, "panic", "message"))
 		return;
-	if (sqlite3_prepare_v2(v->db, "SELECT message FROM panic WHERE frame_id = ? LIMIT 1", -1,
-			       &v->panic_q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(v->db,
+			       has_column(v->db, "panic", "location")
+				       ? "SELECT coalesce(message, 'panicked') || coalesce(' at ' ||"
+					 " location, '') FROM panic WHERE frame_id = ? ORDER BY id"
+					 " LIMIT 1"
+				       : "SELECT message FROM panic WHERE frame_id = ? ORDER BY id"
+					 " LIMIT 1",
+			       -1, &v->panic_q, NULL) != SQLITE_OK)
 		v->panic_q = NULL;
 }
 
@@ -285,11 +292,17 @@ int view__open(const char *path, struct view **out, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	/* READONLY: never create an empty database from a mistyped name */
+	if (access(path, R_OK)) {
+		e = -errno;
+		snprintf(err, errlen, "cannot read trace %s: %s%s", path, strerror(-e),
+			 e == -ENOENT ? " (rstrace record -o FILE -- CMD writes one)" : "");
+		goto cleanup;
+	}
 	rc = sqlite3_open_v2(path, &v->db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open trace %s: %s", path,
 			 v->db ? sqlite3_errmsg(v->db) : sqlite3_errstr(rc));
-		e = -ENOENT;
+		e = -EIO;
 		goto cleanup;
 	}
 	sqlite3_busy_timeout(v->db, 5000);
