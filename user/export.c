@@ -307,11 +307,10 @@ static void trie_free(struct trie_ctx *t)
 	free(t->at);
 }
 
-static struct tnode *sort_nodes; /* qsort has no context argument */
-
-static int cmp_node_name(const void *a, const void *b)
+static int cmp_node_name(const void *a, const void *b, void *arg)
 {
-	const struct tnode *x = &sort_nodes[*(const int *)a], *y = &sort_nodes[*(const int *)b];
+	const struct tnode *nodes = arg;
+	const struct tnode *x = &nodes[*(const int *)a], *y = &nodes[*(const int *)b];
 	int c = strcmp(x->func->name, y->func->name);
 
 	return c ? c : (x->func->id > y->func->id) - (x->func->id < y->func->id);
@@ -331,8 +330,7 @@ static int *sorted_children(struct trie_ctx *t, int i, int *count)
 	n = 0;
 	for (c = t->n[i].first_child; c >= 0; c = t->n[c].next_sibling)
 		kids[n++] = c;
-	sort_nodes = t->n;
-	qsort(kids, n, sizeof(*kids), cmp_node_name);
+	qsort_r(kids, n, sizeof(*kids), cmp_node_name, t->n);
 	return kids;
 }
 

@@ -178,15 +178,11 @@ static bool panic_table_usable(sqlite3 *db)
 	return true;
 }
 
-/* The CREATE VIEW for event; static storage, rebuilt per call. */
-static const char *event_sql(sqlite3 *db)
+/* The CREATE VIEW for event (sqlite3_free() it), NULL when out of memory. */
+static char *event_sql(sqlite3 *db)
 {
-	static char sql[sizeof(event_head) + sizeof(event_panics_table) +
-			sizeof(event_panics_inferred)];
-
-	snprintf(sql, sizeof(sql), "%s%s", event_head,
-		 panic_table_usable(db) ? event_panics_table : event_panics_inferred);
-	return sql;
+	return sqlite3_mprintf("%s%s", event_head,
+			       panic_table_usable(db) ? event_panics_table : event_panics_inferred);
 }
 
 bool firedbg__views_current(sqlite3 *db)
@@ -266,9 +262,16 @@ int firedbg__create_views(sqlite3 *db)
 			continue;
 		snprintf(drop, sizeof(drop), "DROP VIEW IF EXISTS \"%s\"", views[i].name);
 		err = exec(db, drop, "the FireDBG views");
-		if (!err)
-			err = exec(db, views[i].sql ? views[i].sql : event_sql(db),
-				   "the FireDBG views");
+		if (!err && views[i].sql) {
+			err = exec(db, views[i].sql, "the FireDBG views");
+		} else if (!err) {
+			char *sql = event_sql(db);
+
+			err = sql ? exec(db, sql, "the FireDBG views") : -ENOMEM;
+			if (!sql)
+				fprintf(stderr, "rstrace: out of memory creating the FireDBG views\n");
+			sqlite3_free(sql);
+		}
 		if (err)
 			goto cleanup;
 	}

@@ -113,13 +113,12 @@ static int64_t key_of(const struct fstat *s, enum report_sort k)
 	return 0;
 }
 
-static enum report_sort sort_key; /* qsort has no context argument */
-
 /* Largest first; ties (and --sort name) by name, then id, so output is stable. */
-static int cmp_stat(const void *a, const void *b)
+static int cmp_stat(const void *a, const void *b, void *arg)
 {
 	const struct fstat *x = *(const struct fstat *const *)a, *y = *(const struct fstat *const *)b;
-	int64_t kx = key_of(x, sort_key), ky = key_of(y, sort_key);
+	enum report_sort k = *(const enum report_sort *)arg;
+	int64_t kx = key_of(x, k), ky = key_of(y, k);
 	int c;
 
 	if (kx != ky)
@@ -155,8 +154,7 @@ int report__print(struct view *v, const struct report_opts *o, FILE *out)
 	for (i = 0; i <= v->nfuncs; i++)
 		if (c.st[i].calls)
 			rows[n++] = &c.st[i];
-	sort_key = o->sort;
-	qsort(rows, n, sizeof(*rows), cmp_stat);
+	qsort_r(rows, n, sizeof(*rows), cmp_stat, (void *)&o->sort);
 	fprintf(out, "# %" PRId64 " frames, %zu functions, %" PRId64 " thread%s\n", c.frames, n,
 		c.threads, c.threads == 1 ? "" : "s");
 	fprintf(out, "%12s %12s %10s %12s %12s %7s  %s\n", "Total time", "Self time", "Calls",

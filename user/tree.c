@@ -218,7 +218,9 @@ int tree__print(struct view *v, const struct tree_opts *o, FILE *out)
 	int err;
 
 	sb_init(&c.line);
-	fprintf(out, "%s#   DURATION      TID   FUNCTION%s\n", col(&c, C_DIM), col(&c, C_RESET));
+	/* columns as the lines print them: "%10s [%6d] | name" */
+	fprintf(out, "%s%10s %8s   %s%s\n", col(&c, C_DIM), "# DURATION", "TID", "FUNCTION",
+		col(&c, C_RESET));
 	err = view__walk(v, &wo, &ops, &c);
 	if (err == -ENOMEM)
 		fprintf(stderr, "rstrace tree: out of memory printing %s\n", v->path);

@@ -323,6 +323,9 @@ def check_chrome(db_path, label, tid=None):
         report(False, "%s: chrome JSON has traceEvents" % label, [out[:200]])
         return
     slices = [e for e in evs if e.get("ph") == "X"]
+    # compare times in integer ns: float sums of us values round (a.ts + a.dur > b.ts)
+    ns = {id(e): (round(e["ts"] * 1000), round(e["dur"] * 1000)) for e in slices
+          if isinstance(e.get("ts"), (int, float)) and isinstance(e.get("dur"), (int, float))}
     for e in evs:
         if e.get("ph") not in ("X", "M"):
             errs.append("unexpected phase %r" % e.get("ph"))
@@ -352,13 +355,17 @@ def check_chrome(db_path, label, tid=None):
         if s["args"].get("parent_id") != parent:
             errs.append("frame %d: slice parent_id %r, frame parent %r" % (fid, s["args"].get("parent_id"), parent))
         p = by_id.get(parent) if parent is not None else None
-        if p is not None and not (p["ts"] <= s["ts"] and s["ts"] + s["dur"] <= p["ts"] + p["dur"] + 1e-9):
-            errs.append("frame %d [%s, +%s] not inside its parent %d [%s, +%s]" % (fid, s["ts"], s["dur"], parent, p["ts"], p["dur"]))
+        if p is not None and id(p) in ns and id(s) in ns:
+            (pts, pdur), (sts, sdur) = ns[id(p)], ns[id(s)]
+            if not (pts <= sts and sts + sdur <= pts + pdur):
+                errs.append("frame %d [%s, +%s] not inside its parent %d [%s, +%s]" % (fid, s["ts"], s["dur"], parent, p["ts"], p["dur"]))
     # Nesting as a trace viewer rebuilds it: per thread, by time only.
     for t in sorted({s["tid"] for s in slices}):
         stack = []
-        for s in sorted((s for s in slices if s["tid"] == t), key=lambda s: (s["ts"], -s["dur"], s["args"]["frame_id"])):
-            while stack and not (s["ts"] < stack[-1]["ts"] + stack[-1]["dur"] or s["ts"] == stack[-1]["ts"]):
+        mine = [s for s in slices if s["tid"] == t and id(s) in ns]
+        for s in sorted(mine, key=lambda s: (ns[id(s)][0], -ns[id(s)][1], s["args"]["frame_id"])):
+            sts = ns[id(s)][0]
+            while stack and not (sts < sum(ns[id(stack[-1])]) or sts == ns[id(stack[-1])][0]):
                 stack.pop()
             got = stack[-1]["args"]["frame_id"] if stack else None
             if got != s["args"].get("parent_id"):
