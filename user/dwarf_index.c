@@ -966,11 +966,14 @@ static struct rtype *uninit_inner(struct rtype *t)
 {
 	int depth;
 
-	for (depth = 0; t && depth < 4; depth++) {
+	for (depth = 0; t && depth < 6; depth++) {
 		struct rfield *v = field(t, "value");
 
+		if (!v && t->nfields == 1)
+			v = &t->fields[0];
 		if ((starts(t->name, "core::mem::maybe_uninit::MaybeUninit<") ||
-		     starts(t->name, "core::mem::manually_drop::ManuallyDrop<")) && v && v->off == 0)
+		     starts(t->name, "core::mem::manually_drop::ManuallyDrop<") ||
+		     starts(t->name, "core::mem::maybe_dangling::MaybeDangling<")) && v && v->off == 0)
 			t = v->type;
 		else
 			return t;
@@ -1063,6 +1066,7 @@ static void classify_collection(struct dwarf_index *idx, struct rtype *t)
 			t->val = uninit_inner(t->val);
 		if (!t->key || !t->key->sized || (!t->is_set && (!t->val || !t->val->sized)))
 			t->kind = RK_STRUCT;
+
 	}
 }
 
