@@ -60,8 +60,8 @@ static const struct argp_option tree_options[] = {
 	  "or ns since the Unix epoch",
 	  1 },
 	{ "until", OPT_UNTIL, "TIME", 0, "Only calls entered before TIME (as --since)", 1 },
-	{ "color", OPT_COLOR, "WHEN", 0, "auto (on a terminal, unless NO_COLOR is set), always, never",
-	  2 },
+	{ "color", OPT_COLOR, "WHEN", 0,
+	  "auto (on a terminal, unless NO_COLOR is set), always, never", 2 },
 	{ "max-value", OPT_MAX_VALUE, "N", 0, "Cut values after N characters (60; 0: never)", 2 },
 	{ "output", 'o', "FILE", 0, "Write to FILE instead of stdout", 2 },
 	{ 0 }
@@ -108,7 +108,8 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		a->db = arg;
 		return 0;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "no database given: e.g. rstrace.sqlite (written by rstrace record)");
+		argp_error(state,
+			   "no database given: e.g. rstrace.sqlite (written by rstrace record)");
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
@@ -149,9 +150,10 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 
 	if (key == 's') {
 		if (report__parse_sort(arg, &a->report.sort))
-			argp_error(state,
-				   "--sort: '%s' is not total, self, calls, avg, max, errors or name",
-				   arg);
+			argp_error(
+			    state,
+			    "--sort: '%s' is not total, self, calls, avg, max, errors or name",
+			    arg);
 		return 0;
 	}
 	return parse_common(key, arg, state);
@@ -238,7 +240,8 @@ static const struct argp export_argp = { export_options, parse_export, "DB", exp
 
 bool cmd_view__is_command(const char *name)
 {
-	return name && (!strcmp(name, "tree") || !strcmp(name, "report") || !strcmp(name, "export"));
+	return name &&
+	       (!strcmp(name, "tree") || !strcmp(name, "report") || !strcmp(name, "export"));
 }
 
 static bool want_color(const char *when, FILE *out)
@@ -265,13 +268,15 @@ static int run(struct view_args *a, FILE *out)
 	}
 	if (a->cmd == CMD_TREE) {
 		if (a->since && view__parse_time(a->since, v->origin_ns, &a->tree.since_ns)) {
-			fprintf(stderr, "rstrace tree: --since '%s': expected e.g. 10ms, 1.5s, 200us\n",
+			fprintf(stderr,
+				"rstrace tree: --since '%s': expected e.g. 10ms, 1.5s, 200us\n",
 				a->since);
 			e = 2;
 			goto cleanup;
 		}
 		if (a->until && view__parse_time(a->until, v->origin_ns, &a->tree.until_ns)) {
-			fprintf(stderr, "rstrace tree: --until '%s': expected e.g. 10ms, 1.5s, 200us\n",
+			fprintf(stderr,
+				"rstrace tree: --until '%s': expected e.g. 10ms, 1.5s, 200us\n",
 				a->until);
 			e = 2;
 			goto cleanup;
@@ -281,7 +286,8 @@ static int run(struct view_args *a, FILE *out)
 	if (a->tree.tid >= 0 && !view__thread(v, a->tree.tid)) {
 		size_t i;
 
-		fprintf(stderr, "rstrace: thread %" PRId64 " has no frames in %s; threads with frames:",
+		fprintf(stderr,
+			"rstrace: thread %" PRId64 " has no frames in %s; threads with frames:",
 			a->tree.tid, a->db);
 		for (i = 0; i < v->nthreads; i++)
 			fprintf(stderr, " %" PRId64, v->threads[i].tid);
@@ -350,7 +356,8 @@ int cmd_view__main(int argc, char **argv)
 	if (a.output) {
 		out = fopen(a.output, "w");
 		if (!out) {
-			fprintf(stderr, "rstrace: cannot write %s: %s\n", a.output, strerror(errno));
+			fprintf(stderr, "rstrace: cannot write %s: %s\n", a.output,
+				strerror(errno));
 			return 1;
 		}
 	}

@@ -437,8 +437,9 @@ static void svg_box(struct strbuf *sb, double x, double y, double w, const char 
 	svg_color(color, sizeof(color), name, bad);
 	sb_puts(sb, "<g><title>");
 	xml_text(sb, tooltip);
-	sb_printf(sb, "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\"%s/>",
-		  x, y, w, SVG_ROW - 1, color, bad ? " class=\"bad\"" : "");
+	sb_printf(
+	    sb, "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\"%s/>",
+	    x, y, w, SVG_ROW - 1, color, bad ? " class=\"bad\"" : "");
 	if (chars >= 3) {
 		struct strbuf label;
 		size_t n = strlen(name);

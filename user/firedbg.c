@@ -189,9 +189,9 @@ bool firedbg__views_current(sqlite3 *db)
 {
 	size_t i;
 
-	if (query_exists(db,
-			 "SELECT 1 FROM pragma_table_xinfo('function') WHERE name = 'function_name'",
-			 "", NULL) != 1)
+	if (query_exists(
+		db, "SELECT 1 FROM pragma_table_xinfo('function') WHERE name = 'function_name'", "",
+		NULL) != 1)
 		return false;
 	for (i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
 		if (object_type_is(db, views[i].name, "table") == 1)
@@ -238,9 +238,9 @@ int firedbg__create_views(sqlite3 *db)
 	err = exec(db, indexes, "the indexes");
 	if (err)
 		goto cleanup;
-	rc = query_exists(db,
-			  "SELECT 1 FROM pragma_table_xinfo('function') WHERE name = 'function_name'",
-			  "", NULL);
+	rc = query_exists(
+	    db, "SELECT 1 FROM pragma_table_xinfo('function') WHERE name = 'function_name'", "",
+	    NULL);
 	/*
 	 * FireDBG's function table is keyed by function_name. A generated
 	 * column gives rstrace's table that name without touching issue A's
@@ -269,7 +269,8 @@ int firedbg__create_views(sqlite3 *db)
 
 			err = sql ? exec(db, sql, "the FireDBG views") : -ENOMEM;
 			if (!sql)
-				fprintf(stderr, "rstrace: out of memory creating the FireDBG views\n");
+				fprintf(stderr,
+					"rstrace: out of memory creating the FireDBG views\n");
 			sqlite3_free(sql);
 		}
 		if (err)

@@ -8,7 +8,8 @@
 struct fstat {
 	const struct view_func *func;
 	int64_t calls;
-	int64_t total_ns; /* inclusive, counted once per outermost call (no recursion double count) */
+	int64_t
+	    total_ns; /* inclusive, counted once per outermost call (no recursion double count) */
 	int64_t sum_ns;	  /* inclusive, every call: the average's numerator */
 	int64_t self_ns;
 	int64_t max_ns;
@@ -116,7 +117,8 @@ static int64_t key_of(const struct fstat *s, enum report_sort k)
 /* Largest first; ties (and --sort name) by name, then id, so output is stable. */
 static int cmp_stat(const void *a, const void *b, void *arg)
 {
-	const struct fstat *x = *(const struct fstat *const *)a, *y = *(const struct fstat *const *)b;
+	const struct fstat *x = *(const struct fstat *const *)a,
+			   *y = *(const struct fstat *const *)b;
 	enum report_sort k = *(const enum report_sort *)arg;
 	int64_t kx = key_of(x, k), ky = key_of(y, k);
 	int c;

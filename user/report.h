@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `rstrace report`: per-function calls, total/self/average/max time and errors, like uftrace report. */
+/* `rstrace report`: per-function calls, total/self/average/max time and errors, like uftrace
+ * report. */
 #ifndef RSTRACE_REPORT_H
 #define RSTRACE_REPORT_H
 

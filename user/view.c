@@ -270,11 +270,11 @@ static void setup_panics(struct view *v)
 		return;
 	if (sqlite3_prepare_v2(v->db,
 			       has_column(v->db, "panic", "location")
-				       ? "SELECT coalesce(message, 'panicked') || coalesce(' at ' ||"
-					 " location, '') FROM panic WHERE frame_id = ? ORDER BY id"
-					 " LIMIT 1"
-				       : "SELECT message FROM panic WHERE frame_id = ? ORDER BY id"
-					 " LIMIT 1",
+				   ? "SELECT coalesce(message, 'panicked') || coalesce(' at ' ||"
+				     " location, '') FROM panic WHERE frame_id = ? ORDER BY id"
+				     " LIMIT 1"
+				   : "SELECT message FROM panic WHERE frame_id = ? ORDER BY id"
+				     " LIMIT 1",
 			       -1, &v->panic_q, NULL) != SQLITE_OK)
 		v->panic_q = NULL;
 }
@@ -587,11 +587,12 @@ int view__walk(struct view *v, const struct view_walk_opts *opts, const struct v
 	int ret = 0;
 
 	/* frame_thread(thread_id, entry_ns) gives this order without sorting */
-	if (sqlite3_prepare_v2(v->db,
-			       "SELECT id, parent_id, function_id, entry_ns, exit_ns, args, ret, status"
-			       " FROM frame WHERE thread_id = ?1 AND entry_ns < ?2"
-			       " ORDER BY entry_ns, id",
-			       -1, &q, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+		v->db,
+		"SELECT id, parent_id, function_id, entry_ns, exit_ns, args, ret, status"
+		" FROM frame WHERE thread_id = ?1 AND entry_ns < ?2"
+		" ORDER BY entry_ns, id",
+		-1, &q, NULL) != SQLITE_OK) {
 		fprintf(stderr, "rstrace: cannot read frames from %s: %s\n", v->path,
 			sqlite3_errmsg(v->db));
 		return -EIO;

@@ -12,12 +12,13 @@ static void test_parse_args(void)
 	struct view_values vv;
 
 	CHECK(view__parse_values("[]", false, &vv) == 0 && vv.n == 0);
-	CHECK(view__parse_values(" [ {\"name\":\"s\",\"type\":\"&str\",\"value\":\"\\\"a\\\\\\\"b\\\"\"},"
-				 " {\"name\":\"p\",\"type\":\"*const u8\",\"value\":null,"
-				 "\"error\":\"raw pointer\"},"
-				 " {\"name\":\"v\",\"type\":\"Vec<u8>\",\"value\":\"[1]\","
-				 "\"truncated\":true,\"extra\":{\"a\":[1,2,{\"b\":\"]\"}]}} ]",
-				 false, &vv) == 0);
+	CHECK(view__parse_values(
+		  " [ {\"name\":\"s\",\"type\":\"&str\",\"value\":\"\\\"a\\\\\\\"b\\\"\"},"
+		  " {\"name\":\"p\",\"type\":\"*const u8\",\"value\":null,"
+		  "\"error\":\"raw pointer\"},"
+		  " {\"name\":\"v\",\"type\":\"Vec<u8>\",\"value\":\"[1]\","
+		  "\"truncated\":true,\"extra\":{\"a\":[1,2,{\"b\":\"]\"}]}} ]",
+		  false, &vv) == 0);
 	CHECK(vv.n == 3);
 	if (vv.n == 3) {
 		CHECK_STR(vv.v[0].name, "s");
@@ -29,8 +30,8 @@ static void test_parse_args(void)
 	view__values_free(&vv);
 
 	/* \u escapes, surrogate pairs, control characters */
-	CHECK(view__parse_values("{\"type\":\"char\",\"value\":\"'\\u00e9' \\ud83d\\ude00\\n\"}", true,
-				 &vv) == 0 &&
+	CHECK(view__parse_values("{\"type\":\"char\",\"value\":\"'\\u00e9' \\ud83d\\ude00\\n\"}",
+				 true, &vv) == 0 &&
 	      vv.n == 1);
 	if (vv.n == 1)
 		CHECK_STR(vv.v[0].value, "'\xc3\xa9' \xf0\x9f\x98\x80\n");
