@@ -560,7 +560,7 @@ static int export_svg_merged(struct view *v, const struct export_opts *o, FILE *
 	view__fmt_duration(tot, sizeof(tot), t.n[0].total_ns);
 	sb_printf(&sub,
 		  "flame graph, %s threads merged: width = time in a call stack (%s in all), "
-		  "siblings sorted by name",
+		  "siblings by name; purple, red edge: some calls panicked or returned Err",
 		  o->tid >= 0 ? "1 of the" : "all", tot);
 	svg_header(out, width, height, sb_str(&title), sb_str(&sub));
 	if (!t.len || t.n[0].first_child < 0)
@@ -679,8 +679,8 @@ static int export_svg_timeline(struct view *v, const struct export_opts *o, FILE
 		svg_title(v, &title);
 		view__fmt_duration(span, sizeof(span), c.t_end - c.t0);
 		sb_printf(&sub,
-			  "flame chart per thread: x = time (%s from the first call), "
-			  "callees below their callers; hover for arguments",
+			  "flame chart per thread: x = time (%s from the first call), callees "
+			  "below callers; purple, red edge: panicked or Err; hover for arguments",
 			  span);
 		svg_header(out, width, (int)c.y + SVG_MARGIN, sb_str(&title), sb_str(&sub));
 		fputs(sb_str(&c.body), out);
