@@ -457,159 +457,307 @@ static int root_steps(struct builder *b, struct plan_value *v, const struct rloc
 	return 0;
 }
 
-static bool is_zst(const struct rtype *t)
+/*
+ * The backend representation rustc gives a type (rustc_abi's BackendRepr),
+ * rebuilt from the DWARF layout: one scalar, a pair of scalars, or memory.
+ * Only rules whose result is certain are applied; anything else is unknown.
+ */
+enum abi_kind { ABI_UNKNOWN, ABI_ZST, ABI_SCALAR, ABI_PAIR, ABI_MEMORY };
+enum prim { PRIM_INT, PRIM_PTR, PRIM_FLOAT, PRIM_BOOL, PRIM_CHAR };
+
+struct abi {
+	enum abi_kind kind;
+	/* ABI_SCALAR: [0]; ABI_PAIR: [0] at offset 0, [1] at off[1] */
+	uint64_t off[2], size[2];
+	enum prim prim[2];
+};
+
+static struct abi abi_of(const struct rtype *t, int depth);
+
+static uint64_t round_up(uint64_t x, uint64_t a)
 {
-	return t && t->sized && t->size == 0;
+	return a ? (x + a - 1) / a * a : x;
 }
 
-/* A primitive that rustc's ABI passes as one scalar, possibly wrapped in newtypes. */
-static bool scalar_leaf(const struct rtype *t, uint64_t *size)
+/* A scalar's alignment on x86-64 (128-bit integers are kept out of pairs). */
+static uint64_t scalar_align(uint64_t size)
 {
-	int i, n = 0;
-	const struct rtype *inner = NULL;
-
-	if (!t)
-		return false;
-	switch (t->kind) {
-	case RK_BOOL:
-	case RK_CHAR:
-	case RK_INT:
-	case RK_UINT:
-	case RK_REF:
-	case RK_PTR:
-		*size = t->size;
-		return true;
-	case RK_STRUCT:
-		for (i = 0; i < t->nfields; i++) {
-			if (is_zst(t->fields[i].type))
-				continue;
-			inner = t->fields[i].type;
-			n++;
-		}
-		return n == 1 && inner->size == t->size && scalar_leaf(inner, size);
-	default:
-		return false;
-	}
+	return size > 8 ? 16 : size;
 }
 
-/* Two 8-byte scalars at offsets 0 and 8: a ScalarPair, returned in rax:rdx. */
-static bool scalar_pair16(const struct rtype *t)
+/* A struct/variant: its non-ZST fields decide (rustc's univariant layout). */
+static struct abi abi_fields(const struct rfield *fs, int n, uint64_t size, int depth)
 {
-	uint64_t s1 = 0, s2 = 0;
-	int i, n = 0;
-	const struct rfield *f[2] = { NULL, NULL };
+	struct abi r = { .kind = ABI_UNKNOWN }, a[2];
+	const struct rfield *f[2];
+	int i, k = 0;
 
-	if (t->kind != RK_STRUCT && t->kind != RK_TUPLE)
-		return false;
-	for (i = 0; i < t->nfields; i++) {
-		if (is_zst(t->fields[i].type))
+	for (i = 0; i < n; i++) {
+		struct abi x = abi_of(fs[i].type, depth + 1);
+
+		if (x.kind == ABI_UNKNOWN)
+			return r;
+		if (x.kind == ABI_ZST)
 			continue;
-		if (n < 2)
-			f[n] = &t->fields[i];
-		n++;
+		if (k < 2) {
+			a[k] = x;
+			f[k] = &fs[i];
+		}
+		k++;
 	}
-	return n == 2 && scalar_leaf(f[0]->type, &s1) && scalar_leaf(f[1]->type, &s2) && s1 == 8 &&
-	       s2 == 8 && ((f[0]->off == 0 && f[1]->off == 8) || (f[0]->off == 8 && f[1]->off == 0));
+	if (k == 0) {
+		r.kind = size ? ABI_UNKNOWN : ABI_ZST;
+		return r;
+	}
+	if (k == 1) {
+		/* a newtype has its field's representation */
+		if (f[0]->off == 0 && f[0]->type->size == size)
+			return a[0];
+		r.kind = ABI_MEMORY;
+		return r;
+	}
+	r.kind = ABI_MEMORY;
+	if (k > 2 || a[0].kind != ABI_SCALAR || a[1].kind != ABI_SCALAR)
+		return r;
+	if (f[0]->off > f[1]->off) {
+		struct abi x = a[0];
+		const struct rfield *y = f[0];
+
+		a[0] = a[1];
+		a[1] = x;
+		f[0] = f[1];
+		f[1] = y;
+	}
+	if (a[0].size[0] > 8 || a[1].size[0] > 8 || f[0]->off != 0 ||
+	    f[1]->off != round_up(a[0].size[0], scalar_align(a[1].size[0])) ||
+	    size != round_up(f[1]->off + a[1].size[0],
+			     scalar_align(a[0].size[0]) > scalar_align(a[1].size[0])
+				     ? scalar_align(a[0].size[0])
+				     : scalar_align(a[1].size[0])))
+		return r;
+	r.kind = ABI_PAIR;
+	r.off[0] = 0;
+	r.size[0] = a[0].size[0];
+	r.prim[0] = a[0].prim[0];
+	r.off[1] = f[1]->off;
+	r.size[1] = a[1].size[0];
+	r.prim[1] = a[1].prim[0];
+	return r;
 }
 
 /*
- * Where the Rust ABI leaves a returned value (x86-64): unit nothing; more than
- * 16 bytes in memory at the address returned in rax; a scalar in rax; a pair of
- * two scalars (struct/tuple with exactly two non-ZST scalar fields, fat
- * pointers) in rax and rdx; other aggregates up to 16 bytes as their memory
- * image in rax:rdx. Floats go to SSE registers, which BPF cannot read.
+ * Enums. Niche-filled (a variant without discriminant value): the dataful
+ * variant's representation, if every other variant is empty. Tagged: the tag
+ * alone, or (tag, payload) when every variant's payload is at most one scalar
+ * of the same primitive at the same offset.
+ */
+static struct abi abi_enum(const struct rtype *t, int depth)
+{
+	struct abi r = { .kind = ABI_UNKNOWN }, p = { .kind = ABI_ZST }, x;
+	const struct rvariant *dataful = NULL;
+	uint64_t poff = 0;
+	bool niche = false;
+	int i, j;
+
+	if (!t->discr.type || t->nvariants == 0)
+		return r;
+	for (i = 0; i < t->nvariants; i++) {
+		const struct rtype *v = t->variants[i].type;
+
+		if (!v)
+			return r;
+		if (!t->variants[i].has_discr) {
+			if (dataful)
+				return r;
+			dataful = &t->variants[i];
+			niche = true;
+		}
+	}
+	if (niche) {
+		for (i = 0; i < t->nvariants; i++) {
+			const struct rtype *v = t->variants[i].type;
+
+			if (&t->variants[i] == dataful)
+				continue;
+			x = abi_fields(v->fields, v->nfields, 0, depth);
+			if (x.kind != ABI_ZST)
+				return r;
+		}
+		if (dataful->type->size != t->size)
+			return r;
+		return abi_fields(dataful->type->fields, dataful->type->nfields, t->size, depth);
+	}
+	/* tagged: the tag first, an integer */
+	if (t->discr.off != 0 || (t->discr.type->kind != RK_UINT && t->discr.type->kind != RK_INT))
+		return r;
+	for (i = 0; i < t->nvariants; i++) {
+		const struct rtype *v = t->variants[i].type;
+		int k = 0;
+
+		for (j = 0; j < v->nfields; j++) {
+			x = abi_of(v->fields[j].type, depth + 1);
+			if (x.kind == ABI_UNKNOWN)
+				return r;
+			if (x.kind == ABI_ZST)
+				continue;
+			if (k++ || x.kind != ABI_SCALAR) {
+				r.kind = ABI_MEMORY;
+				return r;
+			}
+			if (p.kind == ABI_ZST) {
+				p = x;
+				poff = v->fields[j].off;
+			} else if (p.size[0] != x.size[0] || p.prim[0] != x.prim[0] || poff != v->fields[j].off) {
+				/* rustc may still merge some of these: not derived, so unknown */
+				return r;
+			}
+		}
+	}
+	if (p.kind == ABI_ZST) {
+		if (t->discr.type->size != t->size)
+			return r;
+		r.kind = ABI_SCALAR;
+		r.size[0] = t->size;
+		r.prim[0] = PRIM_INT;
+		return r;
+	}
+	if (p.size[0] > 8 || poff != round_up(t->discr.type->size, scalar_align(p.size[0])) ||
+	    t->size != round_up(poff + p.size[0], scalar_align(p.size[0]) > t->discr.type->size
+							   ? scalar_align(p.size[0])
+							   : t->discr.type->size))
+		return r;
+	r.kind = ABI_PAIR;
+	r.off[0] = 0;
+	r.size[0] = t->discr.type->size;
+	r.prim[0] = PRIM_INT;
+	r.off[1] = poff;
+	r.size[1] = p.size[0];
+	r.prim[1] = p.prim[0];
+	return r;
+}
+
+static struct abi abi_of(const struct rtype *t, int depth)
+{
+	struct abi r = { .kind = ABI_UNKNOWN };
+
+	if (!t || !t->sized || depth > 16)
+		return r;
+	if (t->size == 0) {
+		r.kind = ABI_ZST;
+		return r;
+	}
+	r.kind = ABI_SCALAR;
+	r.size[0] = t->size;
+	switch (t->kind) {
+	case RK_BOOL:
+		r.prim[0] = PRIM_BOOL;
+		return r;
+	case RK_CHAR:
+		r.prim[0] = PRIM_CHAR;
+		return r;
+	case RK_INT:
+	case RK_UINT:
+	case RK_CENUM:
+		r.prim[0] = PRIM_INT;
+		return r;
+	case RK_FLOAT:
+		r.prim[0] = PRIM_FLOAT;
+		return r;
+	case RK_REF:
+	case RK_PTR:
+		r.prim[0] = PRIM_PTR;
+		return t->size == 8 ? r : (struct abi){ .kind = ABI_UNKNOWN };
+	case RK_ARRAY:
+		r.kind = ABI_MEMORY;
+		return r;
+	case RK_ENUM:
+		return abi_enum(t, depth);
+	case RK_UNKNOWN:
+	case RK_UNIT:
+		r.kind = ABI_UNKNOWN;
+		return r;
+	default:
+		/* structs, tuples, and the std types recognised by name (all structs) */
+		return abi_fields(t->fields, t->nfields, t->size, depth);
+	}
+}
+
+static int reg_step(struct builder *b, int reg, uint64_t len, bool append)
+{
+	struct rst_step st = { .op = RST_OP_REG, .reg = reg, .max_len = len,
+			       .flags = append ? RST_STEP_APPEND : 0 };
+
+	return add_step(b, &st, NULL);
+}
+
+/*
+ * Where the Rust ABI leaves a returned value (x86-64), from the type's
+ * representation: nothing for a ZST; a scalar in rax (128-bit integers in
+ * rax:rdx); a scalar pair in rax and rdx; an aggregate in memory of at most 8
+ * bytes as its image in rax (rustc casts it to an integer), a larger one
+ * through the hidden sret pointer, which the callee returns in rax. Floats go
+ * to SSE registers, which BPF cannot read.
  */
 static int ret_steps(struct builder *b, struct plan_value *v)
 {
 	struct rtype *t = v->type;
-	uint64_t s1 = 0, s2 = 0, off2 = 0;
-	struct rst_step st = { .op = RST_OP_REG, .reg = RAX };
-	int i, n = 0, root;
+	struct abi a;
+	int root = -1;
 
 	if (!t->sized) {
 		v->error = "return type has no known size";
 		return -1;
 	}
-	if (t->size > 16) {
-		st.op = RST_OP_MEM;
-		st.max_len = t->size;
+	a = abi_of(t, 0);
+	if (a.kind == ABI_UNKNOWN && t->size > 16)
+		a.kind = ABI_MEMORY; /* too big for registers whatever its representation */
+	switch (a.kind) {
+	case ABI_SCALAR:
+		if (a.prim[0] == PRIM_FLOAT) {
+			v->error = "returned in SSE registers, which BPF cannot read";
+			return -1;
+		}
+		root = reg_step(b, RAX, t->size > 8 ? 8 : t->size, false);
+		if (root >= 0 && t->size > 8 && reg_step(b, RDX, t->size - 8, true) < 0)
+			root = -1;
+		break;
+	case ABI_PAIR:
+		if (a.prim[0] == PRIM_FLOAT || a.prim[1] == PRIM_FLOAT) {
+			v->error = "returned in SSE registers, which BPF cannot read";
+			return -1;
+		}
+		/* the second scalar comes in rdx, not in rax's upper bytes */
+		root = reg_step(b, RAX, a.off[1], false);
+		if (root >= 0 && reg_step(b, RDX, t->size - a.off[1], true) < 0)
+			root = -1;
+		if (a.off[1] > a.size[0]) {
+			v->unknown_lo = a.size[0];
+			v->unknown_hi = a.off[1];
+		}
+		break;
+	case ABI_MEMORY:
+		if (t->size <= 8) {
+			if (has_float(t, 0)) {
+				v->error = "return registers of this layout not derived";
+				return -1;
+			}
+			root = reg_step(b, RAX, t->size, false);
+			break;
+		}
 		if (t->size > RST_READ_MAX) {
 			v->error = "returned value larger than one read";
 			return -1;
 		}
-		root = add_step(b, &st, NULL);
-		goto done;
-	}
-	if (has_float(t, 0)) {
-		v->error = "returned in SSE registers, which BPF cannot read";
-		return -1;
-	}
-	if (t->size > 8 && !((t->kind == RK_INT || t->kind == RK_UINT) && t->size == 16) &&
-	    t->kind != RK_STR && t->kind != RK_SLICE && !scalar_pair16(t)) {
-		/* rustc returns some 9..16-byte aggregates indirectly; only pairs are certain */
+		{
+			struct rst_step st = { .op = RST_OP_MEM, .reg = RAX, .max_len = t->size };
+
+			root = add_step(b, &st, NULL);
+		}
+		break;
+	default:
 		v->error = "return registers of this layout not derived";
 		return -1;
 	}
-	if (t->kind == RK_ENUM && t->size <= 8) {
-		/* A niche enum is one scalar; a tagged one may be a pair: only the unambiguous case. */
-		bool niche = t->discr.type && t->discr.off == 0 && t->discr.type->size == t->size;
-
-		if (!niche) {
-			v->error = "return registers of this enum layout not derived";
-			return -1;
-		}
-	}
-	if ((t->kind == RK_STRUCT || t->kind == RK_TUPLE) && t->size <= 8 && !scalar_leaf(t, &s1)) {
-		const struct rfield *f1 = NULL, *f2 = NULL;
-
-		for (i = 0; i < t->nfields; i++) {
-			if (is_zst(t->fields[i].type))
-				continue;
-			if (n == 0)
-				f1 = &t->fields[i];
-			else
-				f2 = &t->fields[i];
-			n++;
-		}
-		if (n == 2 && f1->off > f2->off) {
-			const struct rfield *x = f1;
-
-			f1 = f2;
-			f2 = x;
-		}
-		if (n == 2 && f1->off == 0 && scalar_leaf(f1->type, &s1) && scalar_leaf(f2->type, &s2)) {
-			/* ScalarPair: the second scalar comes in rdx, not in rax's upper bytes */
-			off2 = f2->off;
-			st.max_len = off2;
-			root = add_step(b, &st, NULL);
-			if (root >= 0) {
-				struct rst_step st2 = { .op = RST_OP_REG, .reg = RDX, .flags = RST_STEP_APPEND,
-							.max_len = t->size - off2 };
-
-				if (add_step(b, &st2, NULL) < 0)
-					root = -1;
-			}
-			if (off2 > s1) {
-				v->unknown_lo = s1;
-				v->unknown_hi = off2;
-			}
-			goto done;
-		}
-		if (n == 2) {
-			v->error = "return registers of this layout not derived";
-			return -1;
-		}
-	}
-	st.max_len = t->size > 8 ? 8 : t->size;
-	root = t->size ? add_step(b, &st, NULL) : -1;
-	if (root >= 0 && t->size > 8) {
-		struct rst_step st2 = { .op = RST_OP_REG, .reg = RDX, .flags = RST_STEP_APPEND,
-					.max_len = t->size - 8 };
-
-		if (add_step(b, &st2, NULL) < 0)
-			root = -1;
-	}
-done:
 	if (root < 0) {
 		v->error = "capture plan full";
 		return -1;
