@@ -21,6 +21,7 @@ enum {
 	OPT_ALL,
 	OPT_CONTAINER,
 	OPT_POD,
+	OPT_SYMBOLS_ONLY,
 };
 
 static const struct argp_option record_options[] = {
@@ -35,6 +36,8 @@ static const struct argp_option record_options[] = {
 	  "With -p: detach after SECONDS (default: at SIGINT/SIGTERM or when it exits)", 0 },
 	{ "debuginfo", OPT_DEBUGINFO, "PATH", 0,
 	  "Separate debug file, or a directory to search (build-id and .gnu_debuglink)", 0 },
+	{ "symbols-only", OPT_SYMBOLS_ONLY, NULL, 0,
+	  "Without DWARF: trace by ELF symbol (call tree and times, no values)", 0 },
 	{ "include", OPT_INCLUDE, "GLOB", 0, "Also trace functions whose path matches GLOB", 1 },
 	{ "exclude", OPT_EXCLUDE, "GLOB", 0, "Do not trace functions whose path matches GLOB", 1 },
 	{ "max-array-size", OPT_MAX_ARRAY, "N", 0, "Elements captured per container (32)", 2 },
@@ -106,6 +109,9 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 	}
 	case OPT_DEBUGINFO:
 		o->debuginfo = arg;
+		break;
+	case OPT_SYMBOLS_ONLY:
+		o->symbols_only = true;
 		break;
 	case OPT_CONTAINER:
 	case OPT_POD: {

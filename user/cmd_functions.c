@@ -12,6 +12,7 @@ struct fn_opts {
 	const char *config_path;
 	const char *debuginfo;
 	bool all;
+	bool symbols_only;
 };
 
 static const struct argp_option options[] = {
@@ -19,6 +20,7 @@ static const struct argp_option options[] = {
 	  "Config file (default: ./rstrace.toml, else ./firedbg.toml, if present)", 0 },
 	{ "all", 'a', NULL, 0, "List every function with code, and why it is not traced", 0 },
 	{ "debuginfo", 'd', "PATH", 0, "Separate debug file, or a directory to search", 0 },
+	{ "symbols-only", 's', NULL, 0, "Without DWARF: functions from ELF symbols", 0 },
 	{ 0 }
 };
 
@@ -35,6 +37,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'd':
 		o->debuginfo = arg;
+		break;
+	case 's':
+		o->symbols_only = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (o->binary)
@@ -103,7 +108,7 @@ int cmd_functions__main(int argc, char **argv)
 		config__free(&cfg);
 		return 2;
 	}
-	e = target__open(&t, o.binary, "", o.binary, o.debuginfo, err, sizeof(err));
+	e = target__open(&t, o.binary, "", o.binary, o.debuginfo, o.symbols_only, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "rstrace: %s\n", err);
 		config__free(&cfg);

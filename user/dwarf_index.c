@@ -13,6 +13,7 @@
 #include <dwarf.h>
 #include <libdwarf.h>
 #include "dwarf_index.h"
+#include "elf_image.h"
 #include "demangle.h"
 
 struct chunk {
@@ -553,6 +554,62 @@ int dwarf_index__open(const char *path, struct dwarf_index **out)
 cleanup:
 	dwarf_index__free(idx);
 	return err;
+}
+
+/*
+ * No DWARF at all: functions from the ELF symbol table, Rust ones only
+ * (demangled), crate = first path component; no parameters or types.
+ */
+int dwarf_index__from_symbols(const struct elf_image *img, struct dwarf_index **out)
+{
+	struct dwarf_index *idx = calloc(1, sizeof(*idx));
+	size_t i, n = elf_image__nsymbols(img);
+	int err = 0;
+
+	if (!idx)
+		return -ENOMEM;
+	idx->fd = idx->cfi_fd = -1;
+	for (i = 0; i < n && !err; i++) {
+		uint64_t addr, size;
+		const char *sym;
+		char *d, *crate, *sep;
+		struct rfunc *f;
+		bool func;
+
+		sym = elf_image__symbol(img, i, &addr, &size, &func);
+		if (!func || !size || !(d = demangle__rust(sym)))
+			continue;
+		idx->funcs = grow(idx->funcs, &idx->capfuncs, idx->nfuncs + 1, sizeof(*idx->funcs));
+		if (!idx->funcs) {
+			free(d);
+			err = -ENOMEM;
+			break;
+		}
+		f = &idx->funcs[idx->nfuncs];
+		f->id = idx->nfuncs++;
+		f->linkage = arena_strdup(idx, sym);
+		f->name = arena_strdup(idx, d);
+		crate = arena_strdup(idx, d[0] == '<' ? d + 1 : d);
+		if (crate && (sep = strstr(crate, "::")))
+			*sep = 0;
+		f->crate = crate;
+		f->low_pc = f->body_pc = addr;
+		f->high_pc = addr + size;
+		f->frame_base_reg = -2;
+		f->loaded = true;
+		/* the Rust main: crate::main with nothing in between */
+		if (!idx->main_crate && crate && sep && strcmp(sep + 2, "main") == 0)
+			idx->main_crate = crate;
+		free(d);
+		if (!f->linkage || !f->name || !f->crate)
+			err = -ENOMEM;
+	}
+	if (err) {
+		dwarf_index__free(idx);
+		return err;
+	}
+	*out = idx;
+	return 0;
 }
 
 void dwarf_index__free(struct dwarf_index *idx)

@@ -152,6 +152,9 @@ struct rfunc {
 struct dwarf_index;
 
 int dwarf_index__open(const char *path, struct dwarf_index **out);
+struct elf_image;
+/* --symbols-only: functions from ELF symbols, no parameters or types. */
+int dwarf_index__from_symbols(const struct elf_image *img, struct dwarf_index **out);
 void dwarf_index__free(struct dwarf_index *idx);
 int dwarf_index__nfuncs(const struct dwarf_index *idx);
 struct rfunc *dwarf_index__func(struct dwarf_index *idx, int i);

@@ -19,6 +19,7 @@ struct segment {
 struct sym {
 	uint64_t addr, size;
 	const char *name;
+	bool func;
 };
 
 struct elf_image {
@@ -82,7 +83,8 @@ static int load_symbols(struct elf_image *img, Elf *elf)
 				img->syms = ns;
 			}
 			/* Names point into the mapping, which lives as long as img. */
-			img->syms[img->nsyms++] = (struct sym){ s.st_value, s.st_size, name };
+			img->syms[img->nsyms++] = (struct sym){ s.st_value, s.st_size, name,
+								GELF_ST_TYPE(s.st_info) == STT_FUNC };
 		}
 	}
 	qsort(img->syms, img->nsyms, sizeof(*img->syms), sym_cmp);
@@ -370,4 +372,20 @@ int elf_image__debuglink(const struct elf_image *img, char *name, size_t len, ui
 	/* the CRC follows the name, padded to 4 bytes */
 	memcpy(crc, (const char *)d->d_buf + ((n + 4) & ~(size_t)3), 4);
 	return 0;
+}
+
+size_t elf_image__nsymbols(const struct elf_image *img)
+{
+	return img->nsyms;
+}
+
+const char *elf_image__symbol(const struct elf_image *img, size_t i, uint64_t *addr, uint64_t *size,
+			      bool *func)
+{
+	if (i >= img->nsyms)
+		return NULL;
+	*addr = img->syms[i].addr;
+	*size = img->syms[i].size;
+	*func = img->syms[i].func;
+	return img->syms[i].name;
 }

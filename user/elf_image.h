@@ -30,4 +30,8 @@ bool elf_image__has_section(const struct elf_image *img, const char *name);
 int elf_image__build_id(const struct elf_image *img, char *hex, size_t len);
 /* .gnu_debuglink: the debug file's name and the CRC32 of its contents; -ENOENT if none. */
 int elf_image__debuglink(const struct elf_image *img, char *name, size_t len, uint32_t *crc);
+/* Symbol i of .symtab, in address order (functions and objects). */
+size_t elf_image__nsymbols(const struct elf_image *img);
+const char *elf_image__symbol(const struct elf_image *img, size_t i, uint64_t *addr, uint64_t *size,
+			      bool *func);
 #endif

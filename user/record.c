@@ -148,7 +148,18 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	sr = &r->sites[v.ev->cookie];
 	sb_reset(&r->sb);
-	if (v.ev->type == RST_REC_ENTRY) {
+	if (r->t.symbols_only) {
+		/* no DWARF, so no types: the call tree and timings only */
+		sb_puts(&r->sb, v.ev->type == RST_REC_ENTRY ? "[]" :
+			"{\"type\":null,\"value\":null,\"error\":\"traced by symbol: no DWARF\"}");
+		if (v.ev->type == RST_REC_ENTRY)
+			err = frames__enter(r->fr, v.ev->tgid, v.ev->tid, sr->pf->func->id, v.ev->cfa,
+					    ts, sb_detach(&r->sb));
+		else
+			err = frames__exit(r->fr, v.ev->tgid, v.ev->tid, sr->pf->func->id, v.ev->cfa,
+					   ts, sb_detach(&r->sb),
+					   v.ev->site == RST_SITE_TAIL ? "tail_call" : "returned");
+	} else if (v.ev->type == RST_REC_ENTRY) {
 		decode__args(sr->site, &v, &r->sb);
 		err = frames__enter(r->fr, v.ev->tgid, v.ev->tid, sr->pf->func->id, v.ev->cfa, ts,
 				    sb_detach(&r->sb));
@@ -441,7 +452,8 @@ static int open_target(struct recorder *r)
 		snprintf(inroot, sizeof(inroot), "%s", exe);
 		root[0] = 0;
 	}
-	e = target__open(&r->t, exe, root, inroot, r->o->debuginfo, err, sizeof(err));
+	e = target__open(&r->t, exe, root, inroot, r->o->debuginfo, r->o->symbols_only, err,
+			 sizeof(err));
 	if (e)
 		fprintf(stderr, "rstrace: %s\n", err);
 	return e;

@@ -13,6 +13,7 @@ struct record_opts {
 	pid_t pid; /* attach to a running process */
 	double duration; /* seconds, 0: until the process exits or a signal */
 	bool empty_probes;
+	bool symbols_only; /* no DWARF: trace by ELF symbol, no values */
 	bool quiet;
 	struct config cfg;
 };

@@ -142,14 +142,14 @@ static int find_debug(struct target *t, const char *root, const char *path_in_ro
 		return -ESTALE;
 	snprintf(err, errlen,
 		 "no DWARF for %s: not in the binary, not found by build-id%s%s nor by "
-		 ".gnu_debuglink%s%s; build with -g (debug = true in the Cargo profile) or pass "
-		 "--debuginfo FILE|DIR",
+		 ".gnu_debuglink%s%s; build with -g (debug = true in the Cargo profile), pass "
+		 "--debuginfo FILE|DIR, or trace calls without values with --symbols-only",
 		 path_in_root, id[0] ? " " : "", id, has_link ? " " : "", link);
 	return -ENODATA;
 }
 
 int target__open(struct target *t, const char *exe, const char *root, const char *path_in_root,
-		 const char *debuginfo, char *err, size_t errlen)
+		 const char *debuginfo, bool symbols_only, char *err, size_t errlen)
 {
 	int e;
 
@@ -161,6 +161,21 @@ int target__open(struct target *t, const char *exe, const char *root, const char
 		goto cleanup;
 	}
 	e = find_debug(t, root, path_in_root, debuginfo, err, errlen);
+	if (e == -ENODATA && symbols_only) {
+		t->symbols_only = true;
+		snprintf(t->debug, sizeof(t->debug), "%s", exe);
+		e = dwarf_index__from_symbols(t->img, &t->idx);
+		if (!e && dwarf_index__set_cfi_file(t->idx, exe))
+			fprintf(stderr, "rstrace: no .eh_frame in %s: call tree less robust to panics\n",
+				exe);
+		if (e)
+			snprintf(err, errlen, "cannot read the symbols of %s: %s", exe, strerror(-e));
+		else
+			t->main_crate = dwarf_index__main_crate(t->idx);
+		if (e)
+			goto cleanup;
+		return 0;
+	}
 	if (e)
 		goto cleanup;
 	e = dwarf_index__open(t->debug, &t->idx);

@@ -18,6 +18,7 @@ struct target {
 	struct elf_image *img;
 	struct dwarf_index *idx;
 	const char *main_crate;
+	bool symbols_only; /* functions from ELF symbols: no argument values */
 };
 
 /*
@@ -27,7 +28,7 @@ struct target {
  * for .gnu_debuglink files beside it; debuginfo: --debuginfo FILE|DIR or NULL.
  */
 int target__open(struct target *t, const char *exe, const char *root, const char *path_in_root,
-		 const char *debuginfo, char *err, size_t errlen);
+		 const char *debuginfo, bool symbols_only, char *err, size_t errlen);
 void target__close(struct target *t);
 bool target__selected(const struct target *t, const struct config *c, const struct rfunc *f);
 #endif

@@ -198,6 +198,16 @@ def main():
     r = subprocess.run([RSTRACE, "record", "-q", "-o", os.path.join(OUT, "no-dwarf.sqlite"), "--", bare, "3"],
                        capture_output=True, text=True)
     check("no DWARF: clear message, non-zero exit", r.returncode != 0 and "no DWARF" in r.stderr, r.stderr)
+    db = os.path.join(OUT, "symbols.sqlite")
+    r = subprocess.run([RSTRACE, "record", "-q", "--symbols-only", "-o", db, "--", bare, "30"],
+                       capture_output=True, text=True)
+    check("--symbols-only: traced without DWARF, exit code passed through", r.returncode == 7, r.stderr)
+    con = sqlite3.connect(db)
+    rows = con.execute("select fr.parent_id, fr.args, fr.status from frame fr join function f on "
+                       "f.id = fr.function_id where f.name = 'service::handle'").fetchall()
+    con.close()
+    check("--symbols-only: 30 handle calls under main, no values",
+          len(rows) == 30 and all(p == 1 and a == "[]" and st == "returned" for p, a, st in rows), rows[:3])
     r = subprocess.run([RSTRACE, "record", "-q", "--debuginfo", os.path.join(d, "store"), "-o",
                         os.path.join(OUT, "buildid.sqlite"), "--", bare, "30"], capture_output=True, text=True)
     check("build-id: debug file found under --debuginfo DIR", r.returncode == 7, r.stderr)
