@@ -12,8 +12,21 @@
 #define RDX 1
 #define RSP 7
 
+/*
+ * Stack slots the SSE return registers are reloaded from right before a ret
+ * (opt-level 0 code: `movss 0x34(%rsp),%xmm0; add $0x108,%rsp; ret`). The
+ * exit probe then goes on the first reload, where the slots are still inside
+ * the frame: below rsp at the ret, a signal could overwrite them.
+ */
+struct sse_ret {
+	uint64_t pc;
+	int64_t disp[2]; /* xmm0, xmm1: rsp-relative at pc */
+	bool have[2];
+};
+
 struct builder {
 	struct dwarf_index *idx;
+	const struct sse_ret *sse;
 	struct plan_site *site;
 	const struct plan_limits *lim;
 	struct rfunc *f;
@@ -711,6 +724,31 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 	a = abi_of(t, 0);
 	if (a.kind == ABI_UNKNOWN && t->size > 16)
 		a.kind = ABI_MEMORY; /* too big for registers whatever its representation */
+	if (a.kind == ABI_SCALAR && a.prim[0] == PRIM_FLOAT && b->sse && b->sse->have[0] &&
+	    !b->sse->have[1]) {
+		struct rst_step st = { .op = RST_OP_MEM, .reg = RSP, .off = b->sse->disp[0],
+				       .max_len = t->size };
+
+		root = add_step(b, &st, NULL);
+		goto done;
+	}
+	if (a.kind == ABI_PAIR && a.prim[0] == PRIM_FLOAT && a.prim[1] == PRIM_FLOAT && b->sse &&
+	    b->sse->have[0] && b->sse->have[1]) {
+		struct rst_step st = { .op = RST_OP_MEM, .reg = RSP, .off = b->sse->disp[0],
+				       .max_len = a.off[1] };
+
+		root = add_step(b, &st, NULL);
+		st.off = b->sse->disp[1];
+		st.max_len = t->size - a.off[1];
+		st.flags = RST_STEP_APPEND;
+		if (root >= 0 && add_step(b, &st, NULL) < 0)
+			root = -1;
+		if (a.off[1] > a.size[0]) {
+			v->unknown_lo = a.size[0];
+			v->unknown_hi = a.off[1];
+		}
+		goto done;
+	}
 	switch (a.kind) {
 	case ABI_SCALAR:
 		if (a.prim[0] == PRIM_FLOAT) {
@@ -758,6 +796,7 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 		v->error = "return registers of this layout not derived";
 		return -1;
 	}
+done:
 	if (root < 0) {
 		v->error = "capture plan full";
 		return -1;
@@ -889,9 +928,9 @@ static int build_entry(struct dwarf_index *idx, struct plan_func *pf, const stru
 }
 
 static int build_exit(struct dwarf_index *idx, struct plan_func *pf, uint64_t pc, enum rst_site kind,
-		      const struct plan_limits *lim)
+		      const struct plan_limits *lim, const struct sse_ret *sse)
 {
-	struct builder b = { .idx = idx, .lim = lim, .f = pf->func };
+	struct builder b = { .idx = idx, .lim = lim, .f = pf->func, .sse = sse };
 	struct plan_site *site = new_site(pf, pc, kind);
 	struct plan_value *v;
 
@@ -957,6 +996,64 @@ static bool reg_set_before(csh h, cs_insn *insn, size_t ret, const uint64_t *tar
 	return false;
 }
 
+static bool epilogue_insn(cs_insn *in)
+{
+	cs_x86 *x = &in->detail->x86;
+
+	if (in->id == X86_INS_POP && x->op_count == 1 && x->operands[0].type == X86_OP_REG &&
+	    x->operands[0].reg != X86_REG_RSP)
+		return true;
+	return (in->id == X86_INS_ADD || in->id == X86_INS_LEA) && x->op_count == 2 &&
+	       x->operands[0].type == X86_OP_REG && x->operands[0].reg == X86_REG_RSP &&
+	       (x->operands[1].type == X86_OP_IMM ||
+		(x->operands[1].type == X86_OP_MEM && x->operands[1].mem.base == X86_REG_RSP &&
+		 x->operands[1].mem.index == X86_REG_INVALID));
+}
+
+/*
+ * Before ret: only epilogue instructions (pop, add/lea rsp), and before them
+ * the reloads of xmm0/xmm1 from rsp-based slots; no branch lands in between,
+ * so every return through this ret passes the first reload.
+ */
+static bool sse_reloads(cs_insn *insn, size_t ret, const uint64_t *targets, size_t ntargets,
+			struct sse_ret *o)
+{
+	size_t j = ret, k;
+
+	memset(o, 0, sizeof(*o));
+	while (j > 0 && epilogue_insn(&insn[j - 1]))
+		j--;
+	while (j > 0) {
+		cs_insn *in = &insn[j - 1];
+		cs_x86 *x = &in->detail->x86;
+		int r;
+
+		if ((in->id != X86_INS_MOVSS && in->id != X86_INS_MOVSD && in->id != X86_INS_MOVQ) ||
+		    x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+		    x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RSP ||
+		    x->operands[1].mem.index != X86_REG_INVALID)
+			break;
+		if (x->operands[0].reg == X86_REG_XMM0)
+			r = 0;
+		else if (x->operands[0].reg == X86_REG_XMM1)
+			r = 1;
+		else
+			break;
+		if (o->have[r])
+			break;
+		o->have[r] = true;
+		o->disp[r] = x->operands[1].mem.disp;
+		j--;
+	}
+	if (!o->have[0] || j == ret)
+		return false;
+	o->pc = insn[j].address;
+	for (k = 0; k < ntargets; k++)
+		if (targets[k] > o->pc && targets[k] <= insn[ret].address)
+			return false;
+	return true;
+}
+
 /* ret instructions and jmps leaving the function (tail calls). */
 static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, struct plan_func *pf,
 		      const struct plan_limits *lim, char *why, size_t whylen)
@@ -967,6 +1064,7 @@ static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, stru
 	cs_insn *insn = NULL;
 	uint64_t *targets = NULL;
 	size_t ntargets = 0;
+	bool indirect = false;
 	csh h;
 	int err = 0;
 
@@ -993,12 +1091,18 @@ static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, stru
 		if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM &&
 		    cs_insn_group(h, &insn[i], CS_GRP_JUMP))
 			targets[ntargets++] = (uint64_t)x->operands[0].imm;
+		else if (x->op_count == 1 && insn[i].id == X86_INS_JMP)
+			indirect = true; /* jump tables: targets unknown */
 	}
 	for (i = 0; i < n && !err; i++) {
 		cs_x86 *x = &insn[i].detail->x86;
 
 		if (insn[i].id == X86_INS_RET) {
-			err = build_exit(idx, pf, insn[i].address, RST_SITE_RET, lim);
+			struct sse_ret sse;
+			bool use_sse = !indirect && sse_reloads(insn, i, targets, ntargets, &sse);
+
+			err = build_exit(idx, pf, use_sse ? sse.pc : insn[i].address, RST_SITE_RET, lim,
+					 use_sse ? &sse : NULL);
 			if (!err) {
 				struct plan_site *site = &pf->sites[pf->nsites - 1];
 				bool rax = reg_set_before(h, insn, i, targets, ntargets, X86_REG_RAX);
@@ -1021,11 +1125,11 @@ static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, stru
 			uint64_t t = (uint64_t)x->operands[0].imm;
 
 			if (t < f->low_pc || t >= f->high_pc)
-				err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim);
+				err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim, NULL);
 		} else if (insn[i].id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_MEM &&
 			   x->operands[0].mem.base == X86_REG_RIP && x->operands[0].mem.index == X86_REG_INVALID) {
 			/* jmp *GOT(%rip): a tail call into another object; jump tables index a register */
-			err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim);
+			err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim, NULL);
 		}
 	}
 	free(targets);
