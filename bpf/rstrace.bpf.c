@@ -94,6 +94,18 @@ struct cctx {
 	__u32 last; /* offset of the last blob header */
 };
 
+/* pid->numbers[pid->level].nr: the tid as the innermost PID namespace numbers it. */
+static __always_inline __u32 ns_tid(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid up = {};
+
+	bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[level & 31]);
+	return up.nr;
+}
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
@@ -351,6 +363,8 @@ int rst_probe(struct pt_regs *ctx)
 	ev->tid = (__u32)id;
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->flags = c.flags;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	ev->ns_tid = ns_tid();
 	if (c.plan->cfa_reg == 0xff) {
 		ev->cfa = 0;
 		ev->flags |= RST_EV_NOCFA;

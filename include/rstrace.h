@@ -118,6 +118,11 @@ struct rst_event {
 	__u32 size; /* bytes of the whole record, blobs included */
 	__u16 flags;
 	__u16 pad;
+	/* the tid inside the thread's own PID namespace (a container's view) */
+	__u32 ns_tid;
+	__u32 pad2;
+	/* the thread's name now: /proc may be gone by the time userspace looks */
+	char comm[16];
 };
 
 /* Blob flags. */

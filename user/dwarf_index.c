@@ -572,7 +572,7 @@ int dwarf_index__from_symbols(const struct elf_image *img, struct dwarf_index **
 	for (i = 0; i < n && !err; i++) {
 		uint64_t addr, size;
 		const char *sym;
-		char *d, *crate, *sep;
+		char *d, *crate, *sep = NULL;
 		struct rfunc *f;
 		bool func;
 

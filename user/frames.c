@@ -58,30 +58,6 @@ void frames__free(struct frames *fr)
 	free(fr);
 }
 
-/* Name and namespace tid, read once while the thread is most likely alive. */
-static void thread_info(struct thread *t)
-{
-	char path[64], line[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/task/%u/status", t->tgid, t->tid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "Name:\t", 6)) {
-			snprintf(t->name, sizeof(t->name), "%.31s", line + 6);
-			t->name[strcspn(t->name, "\n")] = 0;
-		} else if (!strncmp(line, "NSpid:", 6)) {
-			/* one tid per nested namespace, innermost last */
-			char *last = strrchr(line, '\t');
-
-			t->ns_tid = last ? (uint32_t)strtoul(last + 1, NULL, 10) : 0;
-		}
-	}
-	fclose(f);
-}
-
 static struct thread *thread_of(struct frames *fr, uint32_t tgid, uint32_t tid)
 {
 	size_t i;
@@ -109,7 +85,6 @@ static struct thread *thread_of(struct frames *fr, uint32_t tgid, uint32_t tid)
 	fr->threads[i].tid = tid;
 	fr->threads[i].tgid = tgid;
 	fr->nthreads++;
-	thread_info(&fr->threads[i]);
 	return &fr->threads[i];
 }
 
@@ -129,8 +104,8 @@ static int pop_below(struct frames *fr, struct thread *t, uint64_t cfa, bool inc
 	return err;
 }
 
-int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, uint64_t cfa,
-		  uint64_t ts_ns, char *args)
+int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, uint32_t ns_tid, const char *comm,
+		  int func_id, uint64_t cfa, uint64_t ts_ns, char *args)
 {
 	struct thread *t = thread_of(fr, tgid, tid);
 	int64_t parent;
@@ -140,6 +115,11 @@ int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, u
 		free(args);
 		return -ENOMEM;
 	}
+	/* threads often name themselves after they start: keep the latest */
+	if (comm && comm[0])
+		snprintf(t->name, sizeof(t->name), "%.15s", comm);
+	if (ns_tid)
+		t->ns_tid = ns_tid;
 	if (!t->first_ns)
 		t->first_ns = ts_ns;
 	t->last_ns = ts_ns;

@@ -14,8 +14,8 @@ struct frames;
 int frames__new(struct store *st, struct frames **out);
 void frames__free(struct frames *fr);
 /* args taken over. */
-int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, uint64_t cfa,
-		  uint64_t ts_ns, char *args);
+int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, uint32_t ns_tid, const char *comm,
+		  int func_id, uint64_t cfa, uint64_t ts_ns, char *args);
 /*
  * Closes the frame of func_id at cfa on tid with ret (taken over, may be NULL).
  * Returns 1 when no open frame matches (an exit whose entry was not seen).

@@ -133,6 +133,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct ev_view v;
 	const struct site_ref *sr;
 	uint64_t ts;
+	bool entry;
 	int err;
 
 	if (r->err || decode__view(data, size, &v))
@@ -148,28 +149,21 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	sr = &r->sites[v.ev->cookie];
 	sb_reset(&r->sb);
-	if (r->t.symbols_only) {
-		/* no DWARF, so no types: the call tree and timings only */
-		sb_puts(&r->sb, v.ev->type == RST_REC_ENTRY ? "[]" :
-			"{\"type\":null,\"value\":null,\"error\":\"traced by symbol: no DWARF\"}");
-		if (v.ev->type == RST_REC_ENTRY)
-			err = frames__enter(r->fr, v.ev->tgid, v.ev->tid, sr->pf->func->id, v.ev->cfa,
-					    ts, sb_detach(&r->sb));
-		else
-			err = frames__exit(r->fr, v.ev->tgid, v.ev->tid, sr->pf->func->id, v.ev->cfa,
-					   ts, sb_detach(&r->sb),
-					   v.ev->site == RST_SITE_TAIL ? "tail_call" : "returned");
-	} else if (v.ev->type == RST_REC_ENTRY) {
+	entry = v.ev->type == RST_REC_ENTRY;
+	if (r->t.symbols_only) /* no DWARF, so no types: the call tree and timings only */
+		sb_puts(&r->sb, entry ? "[]" : "{\"type\":null,\"value\":null,"
+					      "\"error\":\"traced by symbol: no DWARF\"}");
+	else if (entry)
 		decode__args(sr->site, &v, &r->sb);
-		err = frames__enter(r->fr, v.ev->tgid, v.ev->tid, sr->pf->func->id, v.ev->cfa, ts,
-				    sb_detach(&r->sb));
-	} else {
-		const char *status = v.ev->site == RST_SITE_TAIL ? "tail_call" : "returned";
-
+	else
 		decode__ret(sr->site, &v, &r->sb);
+	if (entry)
+		err = frames__enter(r->fr, v.ev->tgid, v.ev->tid, v.ev->ns_tid, v.ev->comm,
+				    sr->pf->func->id, v.ev->cfa, ts, sb_detach(&r->sb));
+	else
 		err = frames__exit(r->fr, v.ev->tgid, v.ev->tid, sr->pf->func->id, v.ev->cfa, ts,
-				   sb_detach(&r->sb), status);
-	}
+				   sb_detach(&r->sb),
+				   v.ev->site == RST_SITE_TAIL ? "tail_call" : "returned");
 	if (err < 0)
 		r->err = err;
 	return 0;
