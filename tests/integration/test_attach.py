@@ -16,25 +16,16 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RSTRACE = os.environ.get("RSTRACE", os.path.join(ROOT, "rstrace"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import RSTRACE, ROOT, check, finish, rustc as run_rustc  # noqa: E402
+
 OUT = os.path.join(ROOT, "build", "it-attach")
-passed = failed = 0
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + detail if detail else ""))
 
 
 def rustc(src, out, opt):
-    env = dict(os.environ, PATH=os.path.expanduser("~/.cargo/bin") + ":" + os.environ["PATH"])
-    subprocess.run(["rustc", "-g", "-C", "opt-level=%d" % opt, src, "-o", out], check=True, env=env)
+    run_rustc("-g", "-C", "opt-level=%d" % opt, src, "-o", out)
 
 
 def oracle(stdout):
@@ -217,8 +208,7 @@ def main():
                         "--", other, "3"], capture_output=True, text=True)
     check("mismatched build-id: clear error", r.returncode != 0 and "another build" in r.stderr, r.stderr)
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

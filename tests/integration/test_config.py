@@ -9,28 +9,20 @@ import sqlite3
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RSTRACE = os.environ.get("RSTRACE", os.path.join(ROOT, "rstrace"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import RSTRACE, ROOT, check, finish, rustc  # noqa: E402
+
 OUT = os.path.join(ROOT, "build", "it-config")
-passed = failed = 0
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    passed += bool(ok)
-    failed += not ok
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok or not detail else ": " + str(detail)))
 
 
 def build():
-    env = dict(os.environ, PATH=os.path.expanduser("~/.cargo/bin") + ":" + os.environ["PATH"])
     fx = os.path.join(ROOT, "tests", "fixtures")
-    subprocess.run(["rustc", "-g", "--crate-type=rlib", "--crate-name", "shapes_lib",
-                    os.path.join(fx, "shapes_lib.rs"), "-o", os.path.join(OUT, "libshapes_lib.rlib")],
-                   check=True, env=env)
-    subprocess.run(["rustc", "-g", "--crate-name", "shapes_app", os.path.join(fx, "shapes_app.rs"),
-                    "--extern", "shapes_lib=" + os.path.join(OUT, "libshapes_lib.rlib"),
-                    "-o", os.path.join(OUT, "shapes_app")], check=True, env=env)
+    rustc("-g", "--crate-type=rlib", "--crate-name", "shapes_lib", os.path.join(fx, "shapes_lib.rs"),
+          "-o", os.path.join(OUT, "libshapes_lib.rlib"))
+    rustc("-g", "--crate-name", "shapes_app", os.path.join(fx, "shapes_app.rs"),
+          "--extern", "shapes_lib=" + os.path.join(OUT, "libshapes_lib.rlib"), "-o", os.path.join(OUT, "shapes_app"))
 
 
 def record(label, config=None, name="rstrace.toml", flags=()):
@@ -95,8 +87,7 @@ def main():
                          text=True, cwd=os.path.join(OUT, "default"))
     check("rstrace functions --all: says why a function is not traced",
           "shapes_lib::area" in out.stdout and "crate not selected" in out.stdout, out.stdout[-300:])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":
