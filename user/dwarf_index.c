@@ -345,10 +345,29 @@ static void note_vtable(struct dwarf_index *idx, Dwarf_Die die)
 		return;
 	if (dwarf_attr(die, DW_AT_location, &attr, NULL) != DW_DLV_OK)
 		return;
-	if (dwarf_formexprloc(attr, &len, &blk, NULL) == DW_DLV_OK && len == 9 &&
-	    ((uint8_t *)blk)[0] == DW_OP_addr) {
-		memcpy(&addr, (uint8_t *)blk + 1, 8);
-		ok = true;
+	if (dwarf_formexprloc(attr, &len, &blk, NULL) == DW_DLV_OK && len >= 2) {
+		const uint8_t *e = blk;
+
+		if (e[0] == DW_OP_addr && len == 9) {
+			memcpy(&addr, e + 1, 8);
+			ok = true;
+		} else if (e[0] == DW_OP_addrx || e[0] == DW_OP_GNU_addr_index) {
+			/* DWARF 5: an index into .debug_addr (ULEB128) */
+			Dwarf_Unsigned ix = 0;
+			Dwarf_Addr a = 0;
+			unsigned shift = 0;
+			size_t i;
+
+			for (i = 1; i < len && shift < 64; i++, shift += 7) {
+				ix |= (Dwarf_Unsigned)(e[i] & 0x7f) << shift;
+				if (!(e[i] & 0x80))
+					break;
+			}
+			if (i < len && dwarf_debug_addr_index_to_addr(die, ix, &a, NULL) == DW_DLV_OK) {
+				addr = a;
+				ok = true;
+			}
+		}
 	}
 	dwarf_dealloc_attribute(attr);
 	if (!ok)
