@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <argp.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,12 +205,31 @@ static error_t main_parse(int key, char *arg, struct argp_state *state)
 static const struct argp main_argp = { NULL, main_parse, "COMMAND [OPTIONS...]", main_doc, NULL,
 				       NULL, NULL };
 
+/* Command-line globs go after the file's. */
+static int append_all(char ***list, int *n, const struct cli_list *add)
+{
+	int i;
+
+	for (i = 0; i < add->n; i++) {
+		char **nv = realloc(*list, sizeof(*nv) * (*n + 1));
+
+		if (!nv)
+			return -ENOMEM;
+		*list = nv;
+		nv[*n] = strdup(add->v[i]);
+		if (!nv[*n])
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
 static int apply_config(struct record_state *rs)
 {
 	struct record_opts *o = &rs->a->record;
 	struct config *c = &o->cfg;
 	char err[512];
-	int e, i;
+	int e;
 
 	config__init_defaults(c);
 	e = o->config_path ? config__load(c, o->config_path, err, sizeof(err))
@@ -218,22 +238,9 @@ static int apply_config(struct record_state *rs)
 		fprintf(stderr, "rstrace: %s\n", err);
 		return 2;
 	}
-	for (i = 0; i < rs->include.n; i++) {
-		char **nv = realloc(c->include, sizeof(*nv) * (c->ninclude + 1));
-
-		if (!nv || !(nv[c->ninclude] = strdup(rs->include.v[i])))
-			return 2;
-		c->include = nv;
-		c->ninclude++;
-	}
-	for (i = 0; i < rs->exclude.n; i++) {
-		char **nv = realloc(c->exclude, sizeof(*nv) * (c->nexclude + 1));
-
-		if (!nv || !(nv[c->nexclude] = strdup(rs->exclude.v[i])))
-			return 2;
-		c->exclude = nv;
-		c->nexclude++;
-	}
+	if (append_all(&c->include, &c->ninclude, &rs->include) ||
+	    append_all(&c->exclude, &c->nexclude, &rs->exclude))
+		return 2;
 	if (rs->max_array)
 		c->max_array_size = rs->max_array;
 	if (rs->max_string)

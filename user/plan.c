@@ -125,6 +125,22 @@ static void follow_hashmap(struct builder *b, struct rtype *t, int s, uint64_t o
 /* Levels of a B-tree read below the root (root = level 0). */
 #define BTREE_LEVELS 2
 
+/* The n keys (or values) of one B-tree node: an array of `size`-byte slots at slots_off. */
+static void btree_slots(struct builder *b, int parent, uint64_t poff, uint64_t n, uint64_t size,
+			struct rtype *t, int64_t slots_off, int depth)
+{
+	int s;
+
+	if (!size)
+		return;
+	s = deref(b, parent, poff, -1, 1, n * size, t);
+	if (s < 0)
+		return;
+	b->site->bpf.steps[s].off = slots_off;
+	b->stride[s] = size;
+	follow(b, t, s, 0, depth + 1);
+}
+
 /*
  * BTreeMap: per level, every node (LeafNode; an InternalNode starts with one),
  * its edges array (garbage, and maybe a fault, for leaves: the decoder knows
@@ -140,27 +156,10 @@ static void follow_btree(struct builder *b, struct rtype *t, int s, uint64_t off
 	if (depth >= b->lim->max_depth + 1)
 		return;
 	for (level = 0; level < BTREE_LEVELS; level++) {
-		int node, kb, vb;
-
-		node = deref(b, parent, poff, -1, 1, t->leaf->size, t->leaf);
-		if (node < 0)
+		if (deref(b, parent, poff, -1, 1, t->leaf->size, t->leaf) < 0)
 			return;
-		if (ks) {
-			kb = deref(b, parent, poff, -1, 1, t->count * ks, t->key);
-			if (kb >= 0) {
-				b->site->bpf.steps[kb].off = t->node_keys_off;
-				b->stride[kb] = ks;
-				follow(b, t->key, kb, 0, depth + 1);
-			}
-		}
-		if (vs) {
-			vb = deref(b, parent, poff, -1, 1, t->count * vs, t->val);
-			if (vb >= 0) {
-				b->site->bpf.steps[vb].off = t->node_vals_off;
-				b->stride[vb] = vs;
-				follow(b, t->val, vb, 0, depth + 1);
-			}
-		}
+		btree_slots(b, parent, poff, t->count, ks, t->key, t->node_keys_off, depth);
+		btree_slots(b, parent, poff, t->count, vs, t->val, t->node_vals_off, depth);
 		if (level + 1 == BTREE_LEVELS)
 			return;
 		edges = deref(b, parent, poff, -1, 1, (t->count + 1) * 8, t);
