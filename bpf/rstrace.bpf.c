@@ -353,6 +353,8 @@ int rst_probe(struct pt_regs *ctx)
 
 		bpf_map_delete_elem(&in_panic_hook, &tid);
 		ev->type = RST_REC_PANIC;
+	} else if (c.plan->site == RST_SITE_CAUGHT || c.plan->site == RST_SITE_CLEANUP) {
+		ev->type = RST_REC_CAUGHT;
 	} else {
 		ev->type = c.plan->site == RST_SITE_ENTRY ? RST_REC_ENTRY : RST_REC_EXIT;
 	}

@@ -29,6 +29,8 @@ enum rst_rec {
 	RST_REC_PANIC = 3,
 	/* bytes the panic hook wrote to stderr: one blob */
 	RST_REC_PANIC_TEXT = 4,
+	/* catch_unwind caught a panic: frames below its CFA were unwound */
+	RST_REC_CAUGHT = 5,
 };
 
 enum rst_op {
@@ -85,6 +87,10 @@ enum rst_site {
 	RST_SITE_TAIL = 3,
 	/* Entry of std's rust_panic, called once the panic hook has run. */
 	RST_SITE_PANIC = 4,
+	/* Entry of std's catch_unwind::do_catch: a panic was caught. */
+	RST_SITE_CAUGHT = 5,
+	/* Entry of std's catch_unwind::cleanup, called by the catching frame. */
+	RST_SITE_CLEANUP = 6,
 };
 
 /* Bytes of panic hook output kept per write(2). */

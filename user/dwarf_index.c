@@ -394,6 +394,9 @@ static int add_func(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die die, 
 		note_inlined(idx, die);
 		return 0;
 	}
+	/* low_pc 0: code the linker discarded (--gc-sections) but DWARF kept */
+	if (lo == 0)
+		return 0;
 	if (dwarf_highpc_b(die, &hi, &form, &cls, NULL) != DW_DLV_OK)
 		return 0;
 	if (cls == DW_FORM_CLASS_CONSTANT)

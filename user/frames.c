@@ -17,6 +17,7 @@ struct thread {
 	int depth, cap;
 	uint64_t first_ns, last_ns;
 	uint32_t ns_tid; /* the tid inside the process's own PID namespace */
+	/* unwinding since a panic (until catch_unwind catches it) */
 	bool panicking;
 	char name[32];
 };
@@ -88,19 +89,23 @@ static struct thread *thread_of(struct frames *fr, uint32_t tgid, uint32_t tid)
 	return &fr->threads[i];
 }
 
-/* Frames whose CFA lies below `cfa` are no longer on the stack (stack grows down). */
-static int pop_below(struct frames *fr, struct thread *t, uint64_t cfa, bool inclusive, uint64_t ts)
+/*
+ * Frames whose CFA lies below `cfa` are no longer on the stack (stack grows
+ * down): unwound by a panic, or left by an exit no probe saw (an indirect tail
+ * call, longjmp-like code).
+ */
+static int pop_below(struct frames *fr, struct thread *t, uint64_t cfa, bool inclusive)
 {
+	const char *status = t->panicking ? "unwound" : "no_exit";
 	int err = 0;
 
 	while (t->depth > 0 && cfa && t->stack[t->depth - 1].cfa &&
 	       (t->stack[t->depth - 1].cfa < cfa || (inclusive && t->stack[t->depth - 1].cfa == cfa))) {
 		t->depth--;
-		err = store__exit(fr->st, t->stack[t->depth].id, 0, NULL, "unwound");
+		err = store__exit(fr->st, t->stack[t->depth].id, 0, NULL, status);
 		if (err)
 			break;
 	}
-	(void)ts;
 	return err;
 }
 
@@ -123,13 +128,12 @@ int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, uint32_t ns_ti
 	if (!t->first_ns)
 		t->first_ns = ts_ns;
 	t->last_ns = ts_ns;
-	t->panicking = false;
 	/*
 	 * A new call at or above an open frame's CFA means that frame is gone:
 	 * tail calls end their frame at a probed jmp first, so what is left
 	 * here was unwound (a panic) or left by an unprobed exit.
 	 */
-	err = pop_below(fr, t, cfa, true, ts_ns);
+	err = pop_below(fr, t, cfa, true);
 	if (err) {
 		free(args);
 		return err;
@@ -162,7 +166,7 @@ int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, ui
 		return -ENOMEM;
 	}
 	t->last_ns = ts_ns;
-	err = pop_below(fr, t, cfa, false, ts_ns);
+	err = pop_below(fr, t, cfa, false);
 	if (err) {
 		free(ret);
 		return err;
@@ -187,6 +191,21 @@ int frames__panic(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t ts_ns
 	t->last_ns = ts_ns;
 	return store__panic(fr->st, tid, t->depth ? t->stack[t->depth - 1].id : 0, ts_ns, message,
 			    location);
+}
+
+int frames__caught(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t cfa, bool inclusive,
+		   uint64_t ts_ns)
+{
+	struct thread *t = thread_of(fr, tgid, tid);
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	t->last_ns = ts_ns;
+	t->panicking = true;
+	err = pop_below(fr, t, cfa, inclusive);
+	t->panicking = false;
+	return err;
 }
 
 int64_t frames__count(const struct frames *fr)

@@ -28,6 +28,12 @@ int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, ui
  */
 int frames__panic(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t ts_ns,
 		  const char *message, const char *location);
+/*
+ * catch_unwind caught a panic on tid: frames below cfa (with `inclusive`, at
+ * cfa too) were unwound, and the panic is over.
+ */
+int frames__caught(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t cfa, bool inclusive,
+		   uint64_t ts_ns);
 /* Frames recorded so far. */
 int64_t frames__count(const struct frames *fr);
 /* Marks every open frame with status (e.g. "open" at process exit) and writes thread rows. */

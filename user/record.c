@@ -38,7 +38,7 @@ struct recorder {
 	struct record_opts *o;
 	struct target t;
 	struct rfunc *panic_hook; /* std::panicking::default_hook */
-	struct plan_func panic_pf; /* a site at std's rust_panic */
+	struct plan_func panic_pf; /* sites at std's rust_panic and catch_unwind::cleanup */
 	struct panic_text *texts;
 	int ntexts;
 	struct plan_func *pfs;
@@ -139,6 +139,17 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (r->err || decode__view(data, size, &v))
 		return 0;
 	ts = v.ev->ts_ns + r->mono_to_real;
+	if (v.ev->type == RST_REC_CAUGHT) {
+		/*
+		 * cleanup is called by the catching frame itself, from the rsp it
+		 * called the now unwound frames with: equal CFAs are gone too.
+		 */
+		err = frames__caught(r->fr, v.ev->tgid, v.ev->tid, v.ev->cfa,
+				     v.ev->site == RST_SITE_CLEANUP, ts);
+		if (err < 0)
+			r->err = err;
+		return 0;
+	}
 	if (v.ev->type == RST_REC_PANIC || v.ev->type == RST_REC_PANIC_TEXT) {
 		err = on_panic(r, &v, ts);
 		if (err < 0)
@@ -197,35 +208,53 @@ static int resolve(const char *cmd, char *out)
 
 /*
  * std's rust_panic starts the unwinding once the hook has printed the
- * message; default_hook is where that printing starts. Both are optional:
- * without them the tree is still right, panics just go unrecorded.
+ * message; default_hook is where that printing starts; catch_unwind's
+ * do_catch runs when a panic is caught. All optional: without them frames
+ * left by a panic are still closed, as "no_exit".
  */
+static struct plan_site *add_special(struct recorder *r, struct rfunc *f, enum rst_site kind)
+{
+	struct plan_site *ns = realloc(r->panic_pf.sites, sizeof(*ns) * (r->panic_pf.nsites + 1));
+
+	if (!ns)
+		return NULL;
+	r->panic_pf.sites = ns;
+	ns = &ns[r->panic_pf.nsites++];
+	memset(ns, 0, sizeof(*ns));
+	r->panic_pf.func = f;
+	ns->pc = f->low_pc;
+	ns->bpf.func_id = f->id;
+	ns->bpf.site = kind;
+	/* at a function's first instruction rsp points at the return address */
+	ns->bpf.cfa_reg = 7;
+	ns->bpf.cfa_off = 8;
+	return ns;
+}
+
 static void find_panic_functions(struct recorder *r)
 {
-	struct rfunc *rp = NULL;
 	int n = dwarf_index__nfuncs(r->t.idx), i;
 
 	for (i = 0; i < n; i++) {
 		struct rfunc *f = dwarf_index__func(r->t.idx, i);
 
 		if (!strcmp(f->name, "__rustc::rust_panic") || !strcmp(f->name, "std::panicking::rust_panic"))
-			rp = f;
+			add_special(r, f, RST_SITE_PANIC);
+		/*
+		 * do_catch is called from __rust_try's landing pad, like do_call
+		 * (which ran the closure) from its body: frames below its CFA
+		 * were unwound. Generic: one copy per catch_unwind type.
+		 */
+		else if (!strcmp(f->name, "std::panicking::catch_unwind::do_catch") ||
+			 !strcmp(f->name, "std::panicking::try::do_catch"))
+			add_special(r, f, RST_SITE_CAUGHT);
+		/* when do_catch is inlined (opt-level >= 1), only this is left */
+		else if (!strcmp(f->name, "std::panicking::catch_unwind::cleanup") ||
+			 !strcmp(f->name, "std::panicking::try::cleanup"))
+			add_special(r, f, RST_SITE_CLEANUP);
 		else if (!strcmp(f->name, "std::panicking::default_hook"))
 			r->panic_hook = f;
 	}
-	if (!rp)
-		return;
-	r->panic_pf.func = rp;
-	r->panic_pf.sites = calloc(1, sizeof(*r->panic_pf.sites));
-	if (!r->panic_pf.sites)
-		return;
-	r->panic_pf.nsites = 1;
-	r->panic_pf.sites[0].pc = rp->low_pc;
-	r->panic_pf.sites[0].bpf.func_id = rp->id;
-	r->panic_pf.sites[0].bpf.site = RST_SITE_PANIC;
-	/* at a function's first instruction rsp points at the return address */
-	r->panic_pf.sites[0].bpf.cfa_reg = 7;
-	r->panic_pf.sites[0].bpf.cfa_off = 8;
 }
 
 static int build_plans(struct recorder *r)
@@ -262,15 +291,15 @@ static int build_plans(struct recorder *r)
 		return -ENOENT;
 	}
 	find_panic_functions(r);
-	r->sites = calloc(r->nsites + 1, sizeof(*r->sites));
+	r->sites = calloc(r->nsites + r->panic_pf.nsites, sizeof(*r->sites));
 	if (!r->sites)
 		return -ENOMEM;
 	r->nsites = 0;
 	for (i = 0; i < r->npfs; i++)
 		for (j = 0; j < r->pfs[i].nsites; j++)
 			r->sites[r->nsites++] = (struct site_ref){ &r->pfs[i], &r->pfs[i].sites[j] };
-	if (r->panic_pf.nsites)
-		r->sites[r->nsites++] = (struct site_ref){ &r->panic_pf, &r->panic_pf.sites[0] };
+	for (j = 0; j < r->panic_pf.nsites; j++)
+		r->sites[r->nsites++] = (struct site_ref){ &r->panic_pf, &r->panic_pf.sites[j] };
 	return 0;
 }
 
@@ -300,6 +329,11 @@ static int attach_all(struct recorder *r, pid_t pid)
 			e = elf_image__offset(r->t.img, s->pc, &off);
 		if (!e)
 			e = capture__attach(r->cap, r->t.exe, off, i);
+		if (e && r->sites[i].pf == &r->panic_pf) {
+			/* panic bookkeeping is an extra: trace without it */
+			e = 0;
+			continue;
+		}
 		if (e) {
 			fprintf(stderr, "rstrace: cannot attach probe to %s at 0x%llx in %s: %s\n",
 				r->sites[i].pf->func->name, (unsigned long long)s->pc, r->t.exe,
