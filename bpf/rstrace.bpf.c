@@ -365,8 +365,14 @@ int rst_probe(struct pt_regs *ctx)
 	ev->tid = (__u32)id;
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->flags = c.flags;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	ev->ns_tid = ns_tid();
+	/* thread identity only where userspace reads it: once per call, not per return */
+	if (ev->type == RST_REC_ENTRY) {
+		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+		ev->ns_tid = ns_tid();
+	} else {
+		ev->comm[0] = 0;
+		ev->ns_tid = 0;
+	}
 	if (c.plan->cfa_reg == 0xff) {
 		ev->cfa = 0;
 		ev->flags |= RST_EV_NOCFA;

@@ -124,6 +124,7 @@ struct rst_event {
 	__u32 size; /* bytes of the whole record, blobs included */
 	__u16 flags;
 	__u16 pad;
+	/* entry events only (0 / "" otherwise): */
 	/* the tid inside the thread's own PID namespace (a container's view) */
 	__u32 ns_tid;
 	__u32 pad2;
