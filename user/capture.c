@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "capture.h"
+#include "grow.h"
 #include "rstrace.skel.h"
 
 struct capture {
@@ -108,19 +109,16 @@ int capture__set_plan(struct capture *c, uint32_t cookie, const struct rst_plan 
 
 static int add_link(struct capture *c, struct bpf_link *l)
 {
+	struct bpf_link **nl;
+
 	if (!l)
 		return -errno;
-	if (c->nlinks == c->caplinks) {
-		int ncap = c->caplinks ? c->caplinks * 2 : 256;
-		struct bpf_link **nl = realloc(c->links, ncap * sizeof(*nl));
-
-		if (!nl) {
-			bpf_link__destroy(l);
-			return -ENOMEM;
-		}
-		c->links = nl;
-		c->caplinks = ncap;
+	nl = grow_array(c->links, &c->caplinks, c->nlinks + 1, sizeof(*nl));
+	if (!nl) {
+		bpf_link__destroy(l);
+		return -ENOMEM;
 	}
+	c->links = nl;
 	c->links[c->nlinks++] = l;
 	return 0;
 }

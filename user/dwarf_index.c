@@ -13,6 +13,7 @@
 #include <dwarf.h>
 #include <libdwarf.h>
 #include "dwarf_index.h"
+#include "grow.h"
 #include "elf_image.h"
 #include "demangle.h"
 
@@ -102,24 +103,6 @@ static char *arena_strdup(struct dwarf_index *idx, const char *s)
 	char *d = arena_alloc(idx, n);
 
 	return d ? memcpy(d, s, n) : NULL;
-}
-
-static void *grow(void *p, int *cap, int need, size_t elem)
-{
-	int ncap;
-	void *np;
-
-	if (need <= *cap)
-		return p;
-	ncap = *cap ? *cap * 2 : 64;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(p, ncap * elem);
-	if (!np)
-		return NULL;
-	memset((char *)np + (size_t)*cap * elem, 0, (size_t)(ncap - *cap) * elem);
-	*cap = ncap;
-	return np;
 }
 
 static char *die_str(struct dwarf_index *idx, Dwarf_Die die, Dwarf_Half at)
@@ -320,7 +303,7 @@ static void note_inlined(struct dwarf_index *idx, Dwarf_Die die)
 	d = demangle__rust(linkage);
 	if (!d)
 		return;
-	n = grow(idx->inlined, &idx->capinlined, idx->ninlined + 1, sizeof(*n));
+	n = grow_array(idx->inlined, &idx->capinlined, idx->ninlined + 1, sizeof(*n));
 	if (n) {
 		idx->inlined = n;
 		n[idx->ninlined] = arena_strdup(idx, d);
@@ -372,7 +355,7 @@ static void note_vtable(struct dwarf_index *idx, Dwarf_Die die)
 	dwarf_dealloc_attribute(attr);
 	if (!ok)
 		return;
-	v = grow(idx->vtables, &idx->capvtables, idx->nvtables + 1, sizeof(*v));
+	v = grow_array(idx->vtables, &idx->capvtables, idx->nvtables + 1, sizeof(*v));
 	if (!v)
 		return;
 	idx->vtables = v;
@@ -418,7 +401,7 @@ static int add_func(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die die, 
 	if (ns < 0 && odie)
 		ns = ns_of(idx, origin);
 
-	idx->funcs = grow(idx->funcs, &idx->capfuncs, idx->nfuncs + 1, sizeof(*idx->funcs));
+	idx->funcs = grow_array(idx->funcs, &idx->capfuncs, idx->nfuncs + 1, sizeof(*idx->funcs));
 	if (!idx->funcs) {
 		if (odie)
 			dwarf_dealloc_die(odie);
@@ -481,7 +464,7 @@ static int walk(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die parent, i
 		if (tag == DW_TAG_namespace) {
 			int me;
 
-			idx->ns = grow(idx->ns, &idx->capns, idx->nns + 1, sizeof(*idx->ns));
+			idx->ns = grow_array(idx->ns, &idx->capns, idx->nns + 1, sizeof(*idx->ns));
 			if (!idx->ns) {
 				err = -ENOMEM;
 				break;
@@ -601,7 +584,7 @@ int dwarf_index__from_symbols(const struct elf_image *img, struct dwarf_index **
 		sym = elf_image__symbol(img, i, &addr, &size, &func);
 		if (!func || !size || !(d = demangle__rust(sym)))
 			continue;
-		idx->funcs = grow(idx->funcs, &idx->capfuncs, idx->nfuncs + 1, sizeof(*idx->funcs));
+		idx->funcs = grow_array(idx->funcs, &idx->capfuncs, idx->nfuncs + 1, sizeof(*idx->funcs));
 		if (!idx->funcs) {
 			free(d);
 			err = -ENOMEM;
@@ -775,7 +758,7 @@ static int load_members(struct dwarf_index *idx, Dwarf_Die die, struct rtype *t)
 		dwarf_tag(child, &tag, NULL);
 		if (tag == DW_TAG_member && !die_flag(child, DW_AT_declaration) &&
 		    !die_flag(child, DW_AT_external)) {
-			struct rfield *nf = grow(fs, &cap, n + 1, sizeof(*fs));
+			struct rfield *nf = grow_array(fs, &cap, n + 1, sizeof(*fs));
 
 			if (!nf)
 				break;
@@ -805,7 +788,7 @@ static int load_members(struct dwarf_index *idx, Dwarf_Die die, struct rtype *t)
 						if (die_ref(v, DW_AT_type, &toff))
 							t->discr.type = load_type(idx, toff);
 					} else if (vt == DW_TAG_variant) {
-						struct rvariant *nv = grow(t->variants, &vcap,
+						struct rvariant *nv = grow_array(t->variants, &vcap,
 									   t->nvariants + 1,
 									   sizeof(*nv));
 						Dwarf_Die m = NULL;
@@ -1237,7 +1220,7 @@ static int load_enumerators(struct dwarf_index *idx, Dwarf_Die die, struct rtype
 
 		dwarf_tag(child, &tag, NULL);
 		if (tag == DW_TAG_enumerator) {
-			struct rvariant *v = grow(t->variants, &cap, t->nvariants + 1, sizeof(*v));
+			struct rvariant *v = grow_array(t->variants, &cap, t->nvariants + 1, sizeof(*v));
 
 			if (!v)
 				break;
@@ -1476,7 +1459,7 @@ int dwarf_index__dyn_impls(struct dwarf_index *idx, struct rtype *t)
 		if (!die)
 			continue;
 		if (die_ref(die, DW_AT_containing_type, &ct)) {
-			ni = grow(t->impls, &cap, t->nimpls + 1, sizeof(*ni));
+			ni = grow_array(t->impls, &cap, t->nimpls + 1, sizeof(*ni));
 			if (ni) {
 				t->impls = ni;
 				ni[t->nimpls].vtable = v->addr;
@@ -1648,7 +1631,7 @@ int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f)
 
 			dwarf_tag(child, &tag, NULL);
 			if (tag == DW_TAG_formal_parameter) {
-				struct rparam *np = grow(f->params, &cap, f->nparams + 1, sizeof(*np));
+				struct rparam *np = grow_array(f->params, &cap, f->nparams + 1, sizeof(*np));
 				struct rparam *p;
 				Dwarf_Die pod = NULL;
 				uint64_t po = 0;

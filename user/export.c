@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "export.h"
+#include "grow.h"
 #include "rustfmt.h"
 #include "tree.h"
 
@@ -214,6 +215,7 @@ struct trie_ctx {
 
 static int trie_child(struct trie_ctx *t, int parent, const struct view_func *func)
 {
+	struct tnode *nn;
 	int prev = -1, i;
 
 	for (i = t->n[parent].first_child; i >= 0; prev = i, i = t->n[i].next_sibling) {
@@ -227,15 +229,10 @@ static int trie_child(struct trie_ctx *t, int parent, const struct view_func *fu
 		}
 		return i;
 	}
-	if (t->len == t->cap) {
-		int ncap = t->cap ? t->cap * 2 : 1024;
-		struct tnode *nn = realloc(t->n, ncap * sizeof(*nn));
-
-		if (!nn)
-			return -ENOMEM;
-		t->n = nn;
-		t->cap = ncap;
-	}
+	nn = grow_array(t->n, &t->cap, t->len + 1, sizeof(*nn));
+	if (!nn)
+		return -ENOMEM;
+	t->n = nn;
 	i = t->len++;
 	memset(&t->n[i], 0, sizeof(t->n[i]));
 	t->n[i].func = func;
@@ -249,17 +246,12 @@ static int trie_child(struct trie_ctx *t, int parent, const struct view_func *fu
 static int trie_enter(void *ctx, struct view_frame *f, struct view_frame *stack)
 {
 	struct trie_ctx *t = ctx;
-	int parent = f->depth ? t->at[f->depth - 1] : 0, i;
+	int parent = f->depth ? t->at[f->depth - 1] : 0, i, *na;
 
-	if (f->depth >= t->atcap) {
-		int ncap = t->atcap ? t->atcap * 2 : 64;
-		int *na = realloc(t->at, ncap * sizeof(*na));
-
-		if (!na)
-			return -ENOMEM;
-		t->at = na;
-		t->atcap = ncap;
-	}
+	na = grow_array(t->at, &t->atcap, f->depth + 1, sizeof(*na));
+	if (!na)
+		return -ENOMEM;
+	t->at = na;
 	i = trie_child(t, parent, f->func);
 	if (i < 0)
 		return i;

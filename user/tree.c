@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "grow.h"
 #include "rustfmt.h"
 #include "tree.h"
 
@@ -158,17 +159,12 @@ static int enter(void *ctx, struct view_frame *f, struct view_frame *stack)
 	struct tree_ctx *c = ctx;
 	const struct tree_opts *o = c->o;
 	char dur[32];
-	int root, rel, i;
+	int root, rel, i, *nr;
 
-	if (f->depth >= c->cap) {
-		int ncap = c->cap ? c->cap * 2 : 64;
-		int *nr = realloc(c->root, ncap * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		c->root = nr;
-		c->cap = ncap;
-	}
+	nr = grow_array(c->root, &c->cap, f->depth + 1, sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	c->root = nr;
 	root = f->depth ? c->root[f->depth - 1] : -1;
 	if (root < 0 && (!o->function || config__glob(o->function, f->func->name)))
 		root = f->depth;

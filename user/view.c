@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 #include "firedbg.h"
+#include "grow.h"
 #include "rustfmt.h"
 #include "view.h"
 
@@ -495,7 +496,7 @@ static int walk_thread(struct view *v, sqlite3_stmt *q, const struct view_thread
 	if (ops->thread_begin && (ret = ops->thread_begin(ctx, t)))
 		goto cleanup;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct view_frame *f;
+		struct view_frame *f, *ns;
 		int64_t parent = int_col(q, 1, -1);
 		int64_t entry = sqlite3_column_int64(q, 3);
 		const char *args = (const char *)sqlite3_column_text(q, 5);
@@ -510,18 +511,13 @@ static int walk_thread(struct view *v, sqlite3_stmt *q, const struct view_thread
 			if (ret)
 				goto cleanup;
 		}
-		if (w->depth == w->cap) {
-			int ncap = w->cap ? w->cap * 2 : 64;
-			struct view_frame *ns = realloc(w->stack, ncap * sizeof(*ns));
-
-			if (!ns) {
-				ret = -ENOMEM;
-				fprintf(stderr, "rstrace: out of memory walking %s\n", v->path);
-				goto cleanup;
-			}
-			w->stack = ns;
-			w->cap = ncap;
+		ns = grow_array(w->stack, &w->cap, w->depth + 1, sizeof(*ns));
+		if (!ns) {
+			ret = -ENOMEM;
+			fprintf(stderr, "rstrace: out of memory walking %s\n", v->path);
+			goto cleanup;
 		}
+		w->stack = ns;
 		f = &w->stack[w->depth];
 		memset(f, 0, sizeof(*f));
 		f->id = sqlite3_column_int64(q, 0);
