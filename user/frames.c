@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "frames.h"
+#include "grow.h"
 
 struct open_frame {
 	int64_t id;
@@ -12,7 +13,7 @@ struct open_frame {
 };
 
 struct thread {
-	uint32_t tid, tgid;
+	uint32_t tid;
 	struct open_frame *stack;
 	int depth, cap;
 	uint64_t first_ns, last_ns;
@@ -59,7 +60,7 @@ void frames__free(struct frames *fr)
 	free(fr);
 }
 
-static struct thread *thread_of(struct frames *fr, uint32_t tgid, uint32_t tid)
+static struct thread *thread_of(struct frames *fr, uint32_t tid)
 {
 	size_t i;
 
@@ -84,7 +85,6 @@ static struct thread *thread_of(struct frames *fr, uint32_t tgid, uint32_t tid)
 		if (fr->threads[i].tid == tid)
 			return &fr->threads[i];
 	fr->threads[i].tid = tid;
-	fr->threads[i].tgid = tgid;
 	fr->nthreads++;
 	return &fr->threads[i];
 }
@@ -109,10 +109,11 @@ static int pop_below(struct frames *fr, struct thread *t, uint64_t cfa, bool inc
 	return err;
 }
 
-int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, uint32_t ns_tid, const char *comm,
+int frames__enter(struct frames *fr, uint32_t tid, uint32_t ns_tid, const char *comm,
 		  int func_id, uint64_t cfa, uint64_t ts_ns, char *args)
 {
-	struct thread *t = thread_of(fr, tgid, tid);
+	struct thread *t = thread_of(fr, tid);
+	struct open_frame *ns;
 	int64_t parent;
 	int err;
 
@@ -138,26 +139,21 @@ int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, uint32_t ns_ti
 		free(args);
 		return err;
 	}
-	if (t->depth == t->cap) {
-		int ncap = t->cap ? t->cap * 2 : 64;
-		struct open_frame *ns = realloc(t->stack, ncap * sizeof(*ns));
-
-		if (!ns) {
-			free(args);
-			return -ENOMEM;
-		}
-		t->stack = ns;
-		t->cap = ncap;
+	ns = grow_array(t->stack, &t->cap, t->depth + 1, sizeof(*ns));
+	if (!ns) {
+		free(args);
+		return -ENOMEM;
 	}
+	t->stack = ns;
 	parent = t->depth ? t->stack[t->depth - 1].id : -1;
 	t->stack[t->depth++] = (struct open_frame){ fr->next_id, func_id, cfa };
 	return store__enter(fr->st, fr->next_id++, parent, tid, func_id, ts_ns, args);
 }
 
-int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, uint64_t cfa,
+int frames__exit(struct frames *fr, uint32_t tid, int func_id, uint64_t cfa,
 		 uint64_t ts_ns, char *ret, const char *status)
 {
-	struct thread *t = thread_of(fr, tgid, tid);
+	struct thread *t = thread_of(fr, tid);
 	struct open_frame *top;
 	int err;
 
@@ -180,10 +176,10 @@ int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, ui
 	return store__exit(fr->st, top->id, ts_ns, ret, status);
 }
 
-int frames__panic(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t ts_ns,
+int frames__panic(struct frames *fr, uint32_t tid, uint64_t ts_ns,
 		  const char *message, const char *location)
 {
-	struct thread *t = thread_of(fr, tgid, tid);
+	struct thread *t = thread_of(fr, tid);
 
 	if (!t)
 		return -ENOMEM;
@@ -193,10 +189,10 @@ int frames__panic(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t ts_ns
 			    location);
 }
 
-int frames__caught(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t cfa, bool inclusive,
+int frames__caught(struct frames *fr, uint32_t tid, uint64_t cfa, bool inclusive,
 		   uint64_t ts_ns)
 {
-	struct thread *t = thread_of(fr, tgid, tid);
+	struct thread *t = thread_of(fr, tid);
 	int err;
 
 	if (!t)

@@ -14,25 +14,25 @@ struct frames;
 int frames__new(struct store *st, struct frames **out);
 void frames__free(struct frames *fr);
 /* args taken over. */
-int frames__enter(struct frames *fr, uint32_t tgid, uint32_t tid, uint32_t ns_tid, const char *comm,
+int frames__enter(struct frames *fr, uint32_t tid, uint32_t ns_tid, const char *comm,
 		  int func_id, uint64_t cfa, uint64_t ts_ns, char *args);
 /*
  * Closes the frame of func_id at cfa on tid with ret (taken over, may be NULL).
  * Returns 1 when no open frame matches (an exit whose entry was not seen).
  */
-int frames__exit(struct frames *fr, uint32_t tgid, uint32_t tid, int func_id, uint64_t cfa,
+int frames__exit(struct frames *fr, uint32_t tid, int func_id, uint64_t cfa,
 		 uint64_t ts_ns, char *ret, const char *status);
 /*
  * A panic starts unwinding tid: recorded against the innermost open frame;
  * frames still open when the process ends on this thread count as unwound.
  */
-int frames__panic(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t ts_ns,
+int frames__panic(struct frames *fr, uint32_t tid, uint64_t ts_ns,
 		  const char *message, const char *location);
 /*
  * catch_unwind caught a panic on tid: frames below cfa (with `inclusive`, at
  * cfa too) were unwound, and the panic is over.
  */
-int frames__caught(struct frames *fr, uint32_t tgid, uint32_t tid, uint64_t cfa, bool inclusive,
+int frames__caught(struct frames *fr, uint32_t tid, uint64_t cfa, bool inclusive,
 		   uint64_t ts_ns);
 /* Frames recorded so far. */
 int64_t frames__count(const struct frames *fr);

@@ -121,7 +121,7 @@ static int on_panic(struct recorder *r, const struct ev_view *v, uint64_t ts)
 	}
 	if (sb && sb->len)
 		parse_panic(sb->s, &msg, &loc);
-	err = frames__panic(r->fr, v->ev->tgid, v->ev->tid, ts, msg, loc);
+	err = frames__panic(r->fr, v->ev->tid, ts, msg, loc);
 	if (sb)
 		sb_reset(sb);
 	return err;
@@ -144,7 +144,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		 * cleanup is called by the catching frame itself, from the rsp it
 		 * called the now unwound frames with: equal CFAs are gone too.
 		 */
-		err = frames__caught(r->fr, v.ev->tgid, v.ev->tid, v.ev->cfa,
+		err = frames__caught(r->fr, v.ev->tid, v.ev->cfa,
 				     v.ev->site == RST_SITE_CLEANUP, ts);
 		if (err < 0)
 			r->err = err;
@@ -169,10 +169,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	else
 		decode__ret(sr->site, &v, &r->sb);
 	if (entry)
-		err = frames__enter(r->fr, v.ev->tgid, v.ev->tid, v.ev->ns_tid, v.ev->comm,
+		err = frames__enter(r->fr, v.ev->tid, v.ev->ns_tid, v.ev->comm,
 				    sr->pf->func->id, v.ev->cfa, ts, sb_detach(&r->sb));
 	else
-		err = frames__exit(r->fr, v.ev->tgid, v.ev->tid, sr->pf->func->id, v.ev->cfa, ts,
+		err = frames__exit(r->fr, v.ev->tid, sr->pf->func->id, v.ev->cfa, ts,
 				   sb_detach(&r->sb),
 				   v.ev->site == RST_SITE_TAIL ? "tail_call" : "returned");
 	if (err < 0)
