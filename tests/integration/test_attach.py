@@ -127,12 +127,19 @@ def main():
         script += " && mkdir -p {t}{d} && cp {l} {t}{l}".format(t=tmp, d=os.path.dirname(lib), l=lib)
     script += " && cp {b} {t}/srv/app && exec chroot {t} /srv/app 250".format(b=b, t=tmp)
 
+    host_view = {}
+
     def ns_pid(p):
         out = subprocess.run(["pgrep", "-f", "^/srv/app 250"], capture_output=True, text=True).stdout
-        return int(out.split()[0])
+        pid = int(out.split()[0])
+        # while it runs: the host sees an empty mount point, the process its binary
+        host_view["host"] = os.path.exists(tmp + "/srv/app")
+        host_view["inside"] = os.path.exists("/proc/%d/root/srv/app" % pid)
+        return pid
 
     attach_run("container", ["unshare", "--pid", "--mount", "--fork", "sh", "-c", script], ns_pid)
-    check("container: binary path not visible to the host", not os.path.exists(tmp + "/srv/app"))
+    check("container: binary reachable only through /proc/PID/root, not by its path",
+          host_view.get("host") is False and host_view.get("inside") is True, host_view)
     con = sqlite3.connect(os.path.join(OUT, "container.sqlite"))
     nst = con.execute("select ns_tid from thread").fetchall()
     con.close()
