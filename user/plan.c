@@ -6,7 +6,9 @@
 #include <capstone/capstone.h>
 #include <dwarf.h>
 #include "plan.h"
+#include "abi.h"
 #include "debug_impl.h"
+#include "plan_follow.h"
 
 #define RAX 0
 #define RDX 1
@@ -25,288 +27,14 @@ struct sse_ret {
 };
 
 struct builder {
-	struct dwarf_index *idx;
+	struct step_builder sb;
 	const struct sse_ret *sse;
-	struct plan_site *site;
-	const struct plan_limits *lim;
 	struct rfunc *f;
 	int cfa_reg;
 	int64_t cfa_off;
 	bool cfa_ok;
-	uint32_t stride[RST_MAX_STEPS]; /* element stride of each step's blobs, 0: one element */
-	uint32_t nelems[RST_MAX_STEPS]; /* elements of a strided blob children visit, 0: max_array */
 };
 
-static int add_step(struct builder *b, const struct rst_step *st, struct rtype *t)
-{
-	struct rst_plan *p = &b->site->bpf;
-
-	if (p->nsteps >= RST_MAX_STEPS) {
-		b->site->steps_dropped = true;
-		return -1;
-	}
-	p->steps[p->nsteps] = *st;
-	b->site->step_type[p->nsteps] = t;
-	b->stride[p->nsteps] = 0;
-	b->nelems[p->nsteps] = 0;
-	return p->nsteps++;
-}
-
-static bool has_float(const struct rtype *t, int depth)
-{
-	int i;
-
-	if (!t || depth > 8)
-		return false;
-	if (t->kind == RK_FLOAT)
-		return true;
-	if (t->kind == RK_ARRAY)
-		return has_float(t->target, depth + 1);
-	for (i = 0; i < t->nfields; i++)
-		if (has_float(t->fields[i].type, depth + 1))
-			return true;
-	for (i = 0; i < t->nvariants; i++)
-		if (has_float(t->variants[i].type, depth + 1))
-			return true;
-	return false;
-}
-
-static int deref(struct builder *b, int parent, uint64_t ptr_off, int64_t len_off,
-		 uint32_t elem_size, uint64_t max_len, struct rtype *t)
-{
-	struct rst_step st = {
-		.op = RST_OP_DEREF,
-		.parent = parent,
-		.ptr_off = ptr_off,
-		.len_off = len_off < 0 ? RST_NO_LEN : len_off,
-		.stride = b->stride[parent],
-		.elem_size = elem_size,
-		.max_len = max_len > RST_READ_MAX ? RST_READ_MAX : max_len,
-		.max_elems = !b->stride[parent] ? 1u : b->nelems[parent] ? b->nelems[parent] : (uint32_t)b->lim->max_array,
-	};
-
-	if (ptr_off >= RST_NO_LEN || (len_off >= RST_NO_LEN))
-		return -1;
-	return add_step(b, &st, t);
-}
-
-static void follow(struct builder *b, struct rtype *t, int s, uint64_t off, int depth);
-
-/* Buckets read per hash table: table order up to here is printed, the rest is "truncated". */
-#define HASH_MAX_BUCKETS 128
-
-/*
- * hashbrown: bucket_mask + 1 control bytes at ctrl (a byte < 0x80 marks a full
- * bucket), and bucket i's element at ctrl - (i + 1) * size. Iteration, and so
- * {:?}, goes by increasing i. Both are read below/at ctrl with the LEN1 flag.
- */
-static void follow_hashmap(struct builder *b, struct rtype *t, int s, uint64_t off, int depth)
-{
-	struct rtype *e = t->target;
-	uint64_t nb = HASH_MAX_BUCKETS;
-	int c;
-
-	if (!e || !e->sized || !e->size || depth >= b->lim->max_depth + 1)
-		return;
-	if (nb * e->size > RST_READ_MAX)
-		nb = RST_READ_MAX / e->size;
-	c = deref(b, s, off + t->ptr_off, off + t->cap_off, 1, nb, t);
-	if (c >= 0)
-		b->site->bpf.steps[c].flags |= RST_STEP_LEN1;
-	c = deref(b, s, off + t->ptr_off, off + t->cap_off, e->size, nb * e->size, e);
-	if (c < 0)
-		return;
-	b->site->bpf.steps[c].flags |= RST_STEP_LEN1 | RST_STEP_BELOW;
-	b->stride[c] = e->size;
-	b->nelems[c] = nb;
-	follow(b, e, c, 0, depth + 1);
-}
-
-/* Levels of a B-tree read below the root (root = level 0). */
-#define BTREE_LEVELS 2
-
-/* The n keys (or values) of one B-tree node: an array of `size`-byte slots at slots_off. */
-static void btree_slots(struct builder *b, int parent, uint64_t poff, uint64_t n, uint64_t size,
-			struct rtype *t, int64_t slots_off, int depth)
-{
-	int s;
-
-	if (!size)
-		return;
-	s = deref(b, parent, poff, -1, 1, n * size, t);
-	if (s < 0)
-		return;
-	b->site->bpf.steps[s].off = slots_off;
-	b->stride[s] = size;
-	follow(b, t, s, 0, depth + 1);
-}
-
-/*
- * BTreeMap: per level, every node (LeafNode; an InternalNode starts with one),
- * its edges array (garbage, and maybe a fault, for leaves: the decoder knows
- * the height), and for keys/values holding pointers a strided copy of the
- * keys/vals arrays so one step follows the pointers of all of them.
- */
-static void follow_btree(struct builder *b, struct rtype *t, int s, uint64_t off, int depth)
-{
-	int level, parent = s, edges;
-	uint64_t poff = off + t->ptr_off;
-	uint64_t ks = t->key->size, vs = t->val ? t->val->size : 0;
-
-	if (depth >= b->lim->max_depth + 1)
-		return;
-	for (level = 0; level < BTREE_LEVELS; level++) {
-		if (deref(b, parent, poff, -1, 1, t->leaf->size, t->leaf) < 0)
-			return;
-		btree_slots(b, parent, poff, t->count, ks, t->key, t->node_keys_off, depth);
-		btree_slots(b, parent, poff, t->count, vs, t->val, t->node_vals_off, depth);
-		if (level + 1 == BTREE_LEVELS)
-			return;
-		edges = deref(b, parent, poff, -1, 1, (t->count + 1) * 8, t);
-		if (edges < 0)
-			return;
-		b->site->bpf.steps[edges].off = t->node_edges_off;
-		b->stride[edges] = 8;
-		b->nelems[edges] = t->count + 1;
-		parent = edges;
-		poff = 0;
-	}
-}
-
-/*
- * &dyn Trait: the concrete type is only known at run time (from the vtable),
- * so the data pointer is read with the size of the largest implementing type
- * and followed as each candidate; the decoder uses the one the vtable names.
- */
-static void follow_dyn(struct builder *b, struct rtype *t, int s, uint64_t off, int depth)
-{
-	struct rst_step ip = { .op = RST_OP_REG, .reg = 16, .max_len = 8 };
-	int c, i;
-
-	if (!t->impls)
-		dwarf_index__dyn_impls(b->idx, t);
-	if (!t->nimpls || !t->dyn_size || depth >= b->lim->max_depth)
-		return;
-	if (b->site->ip_step < 0) {
-		b->site->ip_step = add_step(b, &ip, NULL);
-		if (b->site->ip_step < 0)
-			return;
-	}
-	c = deref(b, s, off + t->ptr_off, -1, 1, t->dyn_size, t);
-	if (c < 0)
-		return;
-	for (i = 0; i < t->nimpls; i++)
-		follow(b, t->impls[i].type, c, 0, depth + 1);
-}
-
-/* Adds the steps that follow every pointer reachable from a value of type t at off in the elements of step s. */
-static void follow(struct builder *b, struct rtype *t, int s, uint64_t off, int depth)
-{
-	struct rtype *e;
-	int c, i;
-
-	if (!t || s < 0 || depth > 32)
-		return;
-	switch (t->kind) {
-	case RK_STRUCT:
-	case RK_TUPLE:
-		for (i = 0; i < t->nfields; i++)
-			follow(b, t->fields[i].type, s, off + t->fields[i].off, depth);
-		break;
-	case RK_ENUM:
-		for (i = 0; i < t->nvariants; i++)
-			follow(b, t->variants[i].type, s, off, depth);
-		break;
-	case RK_ARRAY:
-		e = t->target;
-		for (i = 0; e && e->size && i < (int)t->count && i < b->lim->max_array; i++)
-			follow(b, e, s, off + i * e->size, depth);
-		break;
-	case RK_REF:
-		e = t->target;
-		if (!e || !e->sized || depth >= b->lim->max_depth)
-			break;
-		if (plan__child(b->site, s, off, e) >= 0)
-			break;
-		c = deref(b, s, off, -1, 1, e->size, e);
-		if (c >= 0)
-			follow(b, e, c, 0, depth + 1);
-		break;
-	case RK_CELL:
-	case RK_REFCELL:
-		follow(b, t->inner, s, off + t->inner_off, depth);
-		break;
-	case RK_RC:
-		e = t->target;
-		if (!e || !e->sized || depth >= b->lim->max_depth || plan__child(b->site, s, off + t->ptr_off, e) >= 0)
-			break;
-		c = deref(b, s, off + t->ptr_off, -1, 1, e->size, e);
-		if (c >= 0)
-			follow(b, e, c, 0, depth + 1);
-		break;
-	case RK_DEQUE:
-		/* the whole ring (cap elements): the decoder picks head..head+len in ring order */
-		e = t->target;
-		if (!e || !e->sized || !e->size || depth >= b->lim->max_depth + 1)
-			break;
-		c = deref(b, s, off + t->ptr_off, off + t->cap_off, e->size,
-			  (uint64_t)b->lim->max_array * e->size, t);
-		if (c >= 0) {
-			b->stride[c] = e->size;
-			follow(b, e, c, 0, depth + 1);
-		}
-		break;
-	case RK_HASHMAP:
-		follow_hashmap(b, t, s, off, depth);
-		break;
-	case RK_BTREE:
-		follow_btree(b, t, s, off, depth);
-		break;
-	case RK_DYN:
-		follow_dyn(b, t, s, off, depth);
-		break;
-	case RK_STR:
-	case RK_STRING:
-		if (depth >= b->lim->max_depth + 1)
-			break;
-		deref(b, s, off + t->ptr_off, off + t->len_off, 1, b->lim->max_string, t);
-		break;
-	case RK_SLICE:
-	case RK_VEC:
-		e = t->target;
-		if (!e || !e->sized || depth >= b->lim->max_depth + 1)
-			break;
-		c = deref(b, s, off + t->ptr_off, off + t->len_off, e->size,
-			  (uint64_t)b->lim->max_array * e->size, t);
-		if (c >= 0 && e->size) {
-			b->stride[c] = e->size;
-			follow(b, e, c, 0, depth + 1);
-		}
-		break;
-	default:
-		break;
-	}
-}
-
-int plan__child_at(const struct plan_site *site, int s, uint64_t off, int64_t add,
-		   const struct rtype *t)
-{
-	int i;
-
-	for (i = s + 1; i < site->bpf.nsteps; i++) {
-		const struct rst_step *st = &site->bpf.steps[i];
-
-		if (st->op == RST_OP_DEREF && st->parent == s && st->ptr_off == off &&
-		    st->off == add && site->step_type[i] == t)
-			return i;
-	}
-	return -1;
-}
-
-int plan__child(const struct plan_site *site, int s, uint64_t off, const struct rtype *t)
-{
-	return plan__child_at(site, s, off, 0, t);
-}
 
 static const struct rloc *loc_at(const struct rparam *p, uint64_t pc)
 {
@@ -430,11 +158,11 @@ static int root_steps(struct builder *b, struct plan_value *v, const struct rloc
 			   mem_of_atom(b, op, &reg, &off) == 0) {
 			/* a spilled pointer to the value: read the pointer, then the value */
 			struct rst_step ps = { .op = RST_OP_MEM, .reg = reg, .off = off, .max_len = 8 };
-			int p = add_step(b, &ps, NULL);
+			int p = steps__add(&b->sb, &ps, NULL);
 
 			if (p < 0)
 				return -1;
-			s = deref(b, p, 0, -1, 1, size, v->type);
+			s = steps__deref(&b->sb, p, 0, -1, 1, size, v->type);
 			if (s < 0)
 				return -1;
 			v->root = s;
@@ -447,7 +175,7 @@ static int root_steps(struct builder *b, struct plan_value *v, const struct rloc
 			v->error = "value larger than one read";
 			return -1;
 		}
-		s = add_step(b, &st, NULL);
+		s = steps__add(&b->sb, &st, NULL);
 		if (s < 0) {
 			v->error = "capture plan full";
 			return -1;
@@ -469,237 +197,13 @@ static int root_steps(struct builder *b, struct plan_value *v, const struct rloc
 	return 0;
 }
 
-/*
- * The backend representation rustc gives a type (rustc_abi's BackendRepr),
- * rebuilt from the DWARF layout: one scalar, a pair of scalars, or memory.
- * Only rules whose result is certain are applied; anything else is unknown.
- */
-enum abi_kind { ABI_UNKNOWN, ABI_ZST, ABI_SCALAR, ABI_PAIR, ABI_MEMORY };
-enum prim { PRIM_INT, PRIM_PTR, PRIM_FLOAT, PRIM_BOOL, PRIM_CHAR };
-
-struct abi {
-	enum abi_kind kind;
-	/* ABI_SCALAR: [0]; ABI_PAIR: [0] at offset 0, [1] at off[1] */
-	uint64_t off[2], size[2];
-	enum prim prim[2];
-};
-
-static struct abi abi_of(const struct rtype *t, int depth);
-
-static uint64_t round_up(uint64_t x, uint64_t a)
-{
-	return a ? (x + a - 1) / a * a : x;
-}
-
-/* A scalar's alignment on x86-64 (128-bit integers are kept out of pairs). */
-static uint64_t scalar_align(uint64_t size)
-{
-	return size > 8 ? 16 : size;
-}
-
-/* A struct/variant: its non-ZST fields decide (rustc's univariant layout). */
-static struct abi abi_fields(const struct rfield *fs, int n, uint64_t size, int depth)
-{
-	struct abi r = { .kind = ABI_UNKNOWN }, a[2];
-	const struct rfield *f[2];
-	int i, k = 0;
-
-	for (i = 0; i < n; i++) {
-		struct abi x = abi_of(fs[i].type, depth + 1);
-
-		if (x.kind == ABI_UNKNOWN)
-			return r;
-		if (x.kind == ABI_ZST)
-			continue;
-		if (k < 2) {
-			a[k] = x;
-			f[k] = &fs[i];
-		}
-		k++;
-	}
-	if (k == 0) {
-		r.kind = size ? ABI_UNKNOWN : ABI_ZST;
-		return r;
-	}
-	if (k == 1) {
-		/* a newtype has its field's representation */
-		if (f[0]->off == 0 && f[0]->type->size == size)
-			return a[0];
-		r.kind = ABI_MEMORY;
-		return r;
-	}
-	r.kind = ABI_MEMORY;
-	if (k > 2 || a[0].kind != ABI_SCALAR || a[1].kind != ABI_SCALAR)
-		return r;
-	if (f[0]->off > f[1]->off) {
-		struct abi x = a[0];
-		const struct rfield *y = f[0];
-
-		a[0] = a[1];
-		a[1] = x;
-		f[0] = f[1];
-		f[1] = y;
-	}
-	if (a[0].size[0] > 8 || a[1].size[0] > 8 || f[0]->off != 0 ||
-	    f[1]->off != round_up(a[0].size[0], scalar_align(a[1].size[0])) ||
-	    size != round_up(f[1]->off + a[1].size[0],
-			     scalar_align(a[0].size[0]) > scalar_align(a[1].size[0])
-				     ? scalar_align(a[0].size[0])
-				     : scalar_align(a[1].size[0])))
-		return r;
-	r.kind = ABI_PAIR;
-	r.off[0] = 0;
-	r.size[0] = a[0].size[0];
-	r.prim[0] = a[0].prim[0];
-	r.off[1] = f[1]->off;
-	r.size[1] = a[1].size[0];
-	r.prim[1] = a[1].prim[0];
-	return r;
-}
-
-/*
- * Enums. Niche-filled (a variant without discriminant value): the dataful
- * variant's representation, if every other variant is empty. Tagged: the tag
- * alone, or (tag, payload) when every variant's payload is at most one scalar
- * of the same primitive at the same offset.
- */
-static struct abi abi_enum(const struct rtype *t, int depth)
-{
-	struct abi r = { .kind = ABI_UNKNOWN }, p = { .kind = ABI_ZST }, x;
-	const struct rvariant *dataful = NULL;
-	uint64_t poff = 0;
-	bool niche = false;
-	int i, j;
-
-	if (!t->discr.type || t->nvariants == 0)
-		return r;
-	for (i = 0; i < t->nvariants; i++) {
-		const struct rtype *v = t->variants[i].type;
-
-		if (!v)
-			return r;
-		if (!t->variants[i].has_discr) {
-			if (dataful)
-				return r;
-			dataful = &t->variants[i];
-			niche = true;
-		}
-	}
-	if (niche) {
-		for (i = 0; i < t->nvariants; i++) {
-			const struct rtype *v = t->variants[i].type;
-
-			if (&t->variants[i] == dataful)
-				continue;
-			x = abi_fields(v->fields, v->nfields, 0, depth);
-			if (x.kind != ABI_ZST)
-				return r;
-		}
-		if (dataful->type->size != t->size)
-			return r;
-		return abi_fields(dataful->type->fields, dataful->type->nfields, t->size, depth);
-	}
-	/* tagged: the tag first, an integer */
-	if (t->discr.off != 0 || (t->discr.type->kind != RK_UINT && t->discr.type->kind != RK_INT))
-		return r;
-	for (i = 0; i < t->nvariants; i++) {
-		const struct rtype *v = t->variants[i].type;
-		int k = 0;
-
-		for (j = 0; j < v->nfields; j++) {
-			x = abi_of(v->fields[j].type, depth + 1);
-			if (x.kind == ABI_UNKNOWN)
-				return r;
-			if (x.kind == ABI_ZST)
-				continue;
-			if (k++ || x.kind != ABI_SCALAR) {
-				r.kind = ABI_MEMORY;
-				return r;
-			}
-			if (p.kind == ABI_ZST) {
-				p = x;
-				poff = v->fields[j].off;
-			} else if (p.size[0] != x.size[0] || p.prim[0] != x.prim[0] || poff != v->fields[j].off) {
-				/* rustc may still merge some of these: not derived, so unknown */
-				return r;
-			}
-		}
-	}
-	if (p.kind == ABI_ZST) {
-		if (t->discr.type->size != t->size)
-			return r;
-		r.kind = ABI_SCALAR;
-		r.size[0] = t->size;
-		r.prim[0] = PRIM_INT;
-		return r;
-	}
-	if (p.size[0] > 8 || poff != round_up(t->discr.type->size, scalar_align(p.size[0])) ||
-	    t->size != round_up(poff + p.size[0], scalar_align(p.size[0]) > t->discr.type->size
-							   ? scalar_align(p.size[0])
-							   : t->discr.type->size))
-		return r;
-	r.kind = ABI_PAIR;
-	r.off[0] = 0;
-	r.size[0] = t->discr.type->size;
-	r.prim[0] = PRIM_INT;
-	r.off[1] = poff;
-	r.size[1] = p.size[0];
-	r.prim[1] = p.prim[0];
-	return r;
-}
-
-static struct abi abi_of(const struct rtype *t, int depth)
-{
-	struct abi r = { .kind = ABI_UNKNOWN };
-
-	if (!t || !t->sized || depth > 16)
-		return r;
-	if (t->size == 0) {
-		r.kind = ABI_ZST;
-		return r;
-	}
-	r.kind = ABI_SCALAR;
-	r.size[0] = t->size;
-	switch (t->kind) {
-	case RK_BOOL:
-		r.prim[0] = PRIM_BOOL;
-		return r;
-	case RK_CHAR:
-		r.prim[0] = PRIM_CHAR;
-		return r;
-	case RK_INT:
-	case RK_UINT:
-	case RK_CENUM:
-		r.prim[0] = PRIM_INT;
-		return r;
-	case RK_FLOAT:
-		r.prim[0] = PRIM_FLOAT;
-		return r;
-	case RK_REF:
-	case RK_PTR:
-		r.prim[0] = PRIM_PTR;
-		return t->size == 8 ? r : (struct abi){ .kind = ABI_UNKNOWN };
-	case RK_ARRAY:
-		r.kind = ABI_MEMORY;
-		return r;
-	case RK_ENUM:
-		return abi_enum(t, depth);
-	case RK_UNKNOWN:
-	case RK_UNIT:
-		r.kind = ABI_UNKNOWN;
-		return r;
-	default:
-		/* structs, tuples, and the std types recognised by name (all structs) */
-		return abi_fields(t->fields, t->nfields, t->size, depth);
-	}
-}
 
 static int reg_step(struct builder *b, int reg, uint64_t len, bool append)
 {
 	struct rst_step st = { .op = RST_OP_REG, .reg = reg, .max_len = len,
 			       .flags = append ? RST_STEP_APPEND : 0 };
 
-	return add_step(b, &st, NULL);
+	return steps__add(&b->sb, &st, NULL);
 }
 
 /*
@@ -720,7 +224,7 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 		v->error = "return type has no known size";
 		return -1;
 	}
-	a = abi_of(t, 0);
+	a = abi__of(t);
 	if (a.kind == ABI_UNKNOWN && t->size > 16)
 		a.kind = ABI_MEMORY; /* too big for registers whatever its representation */
 	if (a.kind == ABI_SCALAR && a.prim[0] == PRIM_FLOAT && b->sse && b->sse->have[0] &&
@@ -728,7 +232,7 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 		struct rst_step st = { .op = RST_OP_MEM, .reg = RSP, .off = b->sse->disp[0],
 				       .max_len = t->size };
 
-		root = add_step(b, &st, NULL);
+		root = steps__add(&b->sb, &st, NULL);
 		goto done;
 	}
 	if (a.kind == ABI_PAIR && a.prim[0] == PRIM_FLOAT && a.prim[1] == PRIM_FLOAT && b->sse &&
@@ -736,11 +240,11 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 		struct rst_step st = { .op = RST_OP_MEM, .reg = RSP, .off = b->sse->disp[0],
 				       .max_len = a.off[1] };
 
-		root = add_step(b, &st, NULL);
+		root = steps__add(&b->sb, &st, NULL);
 		st.off = b->sse->disp[1];
 		st.max_len = t->size - a.off[1];
 		st.flags = RST_STEP_APPEND;
-		if (root >= 0 && add_step(b, &st, NULL) < 0)
+		if (root >= 0 && steps__add(&b->sb, &st, NULL) < 0)
 			root = -1;
 		if (a.off[1] > a.size[0]) {
 			v->unknown_lo = a.size[0];
@@ -774,7 +278,7 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 		break;
 	case ABI_MEMORY:
 		if (t->size <= 8) {
-			if (has_float(t, 0)) {
+			if (abi__has_float(t, 0)) {
 				v->error = "return registers of this layout not derived";
 				return -1;
 			}
@@ -788,7 +292,7 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 		{
 			struct rst_step st = { .op = RST_OP_MEM, .reg = RAX, .max_len = t->size };
 
-			root = add_step(b, &st, NULL);
+			root = steps__add(&b->sb, &st, NULL);
 		}
 		break;
 	default:
@@ -801,7 +305,7 @@ done:
 		return -1;
 	}
 	v->root = root;
-	follow(b, t, root, 0, 0);
+	steps__follow(&b->sb, t, root, 0, 0);
 	return 0;
 }
 
@@ -811,8 +315,8 @@ static int site_cfa(struct dwarf_index *idx, struct builder *b, uint64_t pc)
 	int64_t off;
 
 	b->cfa_ok = dwarf_index__cfa(idx, pc, &reg, &off) == 0 && reg >= 0 && reg <= 16;
-	b->site->bpf.cfa_reg = b->cfa_ok ? reg : 0xff;
-	b->site->bpf.cfa_off = b->cfa_ok ? off : 0;
+	b->sb.site->bpf.cfa_reg = b->cfa_ok ? reg : 0xff;
+	b->sb.site->bpf.cfa_off = b->cfa_ok ? off : 0;
 	b->cfa_reg = reg;
 	b->cfa_off = off;
 	return 0;
@@ -890,13 +394,13 @@ static int build_entry(struct dwarf_index *idx, struct plan_func *pf, const stru
 		       bool (*redact)(const char *, void *), void *rctx)
 {
 	struct rfunc *f = pf->func;
-	struct builder b = { .idx = idx, .lim = lim, .f = f };
+	struct builder b = { .sb = { .idx = idx, .lim = lim }, .f = f };
 	struct plan_site *site = new_site(pf, entry_pc(f), RST_SITE_ENTRY);
 	int i;
 
 	if (!site)
 		return -ENOMEM;
-	b.site = site;
+	b.sb.site = site;
 	site->max_array = lim->max_array;
 	site_cfa(idx, &b, site->pc);
 	site->values = calloc(f->nparams ? f->nparams : 1, sizeof(*site->values));
@@ -921,7 +425,7 @@ static int build_entry(struct dwarf_index *idx, struct plan_func *pf, const stru
 		if (v->type->size == 0)
 			continue; /* ZST: nothing to read, decoder prints it from the type */
 		if (root_steps(&b, v, loc_at(p, site->pc), site->pc) == 0)
-			follow(&b, v->type, v->root, 0, 0);
+			steps__follow(&b.sb, v->type, v->root, 0, 0);
 	}
 	return 0;
 }
@@ -929,13 +433,13 @@ static int build_entry(struct dwarf_index *idx, struct plan_func *pf, const stru
 static int build_exit(struct dwarf_index *idx, struct plan_func *pf, uint64_t pc, enum rst_site kind,
 		      const struct plan_limits *lim, const struct sse_ret *sse)
 {
-	struct builder b = { .idx = idx, .lim = lim, .f = pf->func, .sse = sse };
+	struct builder b = { .sb = { .idx = idx, .lim = lim }, .f = pf->func, .sse = sse };
 	struct plan_site *site = new_site(pf, pc, kind);
 	struct plan_value *v;
 
 	if (!site)
 		return -ENOMEM;
-	b.site = site;
+	b.sb.site = site;
 	site->max_array = lim->max_array;
 	site_cfa(idx, &b, pc);
 	v = site->values = calloc(1, sizeof(*v));

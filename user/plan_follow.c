@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+#include "plan_follow.h"
+
+int steps__add(struct step_builder *b, const struct rst_step *st, struct rtype *t)
+{
+	struct rst_plan *p = &b->site->bpf;
+
+	if (p->nsteps >= RST_MAX_STEPS) {
+		b->site->steps_dropped = true;
+		return -1;
+	}
+	p->steps[p->nsteps] = *st;
+	b->site->step_type[p->nsteps] = t;
+	b->stride[p->nsteps] = 0;
+	b->nelems[p->nsteps] = 0;
+	return p->nsteps++;
+}
+
+int steps__deref(struct step_builder *b, int parent, uint64_t ptr_off, int64_t len_off,
+		 uint32_t elem_size, uint64_t max_len, struct rtype *t)
+{
+	struct rst_step st = {
+		.op = RST_OP_DEREF,
+		.parent = parent,
+		.ptr_off = ptr_off,
+		.len_off = len_off < 0 ? RST_NO_LEN : len_off,
+		.stride = b->stride[parent],
+		.elem_size = elem_size,
+		.max_len = max_len > RST_READ_MAX ? RST_READ_MAX : max_len,
+		.max_elems = !b->stride[parent] ? 1u : b->nelems[parent] ? b->nelems[parent] : (uint32_t)b->lim->max_array,
+	};
+
+	if (ptr_off >= RST_NO_LEN || (len_off >= RST_NO_LEN))
+		return -1;
+	return steps__add(b, &st, t);
+}
+
+
+/* Buckets read per hash table: table order up to here is printed, the rest is "truncated". */
+#define HASH_MAX_BUCKETS 128
+
+/*
+ * hashbrown: bucket_mask + 1 control bytes at ctrl (a byte < 0x80 marks a full
+ * bucket), and bucket i's element at ctrl - (i + 1) * size. Iteration, and so
+ * {:?}, goes by increasing i. Both are read below/at ctrl with the LEN1 flag.
+ */
+static void follow_hashmap(struct step_builder *b, struct rtype *t, int s, uint64_t off, int depth)
+{
+	struct rtype *e = t->target;
+	uint64_t nb = HASH_MAX_BUCKETS;
+	int c;
+
+	if (!e || !e->sized || !e->size || depth >= b->lim->max_depth + 1)
+		return;
+	if (nb * e->size > RST_READ_MAX)
+		nb = RST_READ_MAX / e->size;
+	c = steps__deref(b, s, off + t->ptr_off, off + t->cap_off, 1, nb, t);
+	if (c >= 0)
+		b->site->bpf.steps[c].flags |= RST_STEP_LEN1;
+	c = steps__deref(b, s, off + t->ptr_off, off + t->cap_off, e->size, nb * e->size, e);
+	if (c < 0)
+		return;
+	b->site->bpf.steps[c].flags |= RST_STEP_LEN1 | RST_STEP_BELOW;
+	b->stride[c] = e->size;
+	b->nelems[c] = nb;
+	steps__follow(b, e, c, 0, depth + 1);
+}
+
+/* Levels of a B-tree read below the root (root = level 0). */
+#define BTREE_LEVELS 2
+
+/* The n keys (or values) of one B-tree node: an array of `size`-byte slots at slots_off. */
+static void btree_slots(struct step_builder *b, int parent, uint64_t poff, uint64_t n, uint64_t size,
+			struct rtype *t, int64_t slots_off, int depth)
+{
+	int s;
+
+	if (!size)
+		return;
+	s = steps__deref(b, parent, poff, -1, 1, n * size, t);
+	if (s < 0)
+		return;
+	b->site->bpf.steps[s].off = slots_off;
+	b->stride[s] = size;
+	steps__follow(b, t, s, 0, depth + 1);
+}
+
+/*
+ * BTreeMap: per level, every node (LeafNode; an InternalNode starts with one),
+ * its edges array (garbage, and maybe a fault, for leaves: the decoder knows
+ * the height), and for keys/values holding pointers a strided copy of the
+ * keys/vals arrays so one step follows the pointers of all of them.
+ */
+static void follow_btree(struct step_builder *b, struct rtype *t, int s, uint64_t off, int depth)
+{
+	int level, parent = s, edges;
+	uint64_t poff = off + t->ptr_off;
+	uint64_t ks = t->key->size, vs = t->val ? t->val->size : 0;
+
+	if (depth >= b->lim->max_depth + 1)
+		return;
+	for (level = 0; level < BTREE_LEVELS; level++) {
+		if (steps__deref(b, parent, poff, -1, 1, t->leaf->size, t->leaf) < 0)
+			return;
+		btree_slots(b, parent, poff, t->count, ks, t->key, t->node_keys_off, depth);
+		btree_slots(b, parent, poff, t->count, vs, t->val, t->node_vals_off, depth);
+		if (level + 1 == BTREE_LEVELS)
+			return;
+		edges = steps__deref(b, parent, poff, -1, 1, (t->count + 1) * 8, t);
+		if (edges < 0)
+			return;
+		b->site->bpf.steps[edges].off = t->node_edges_off;
+		b->stride[edges] = 8;
+		b->nelems[edges] = t->count + 1;
+		parent = edges;
+		poff = 0;
+	}
+}
+
+/*
+ * &dyn Trait: the concrete type is only known at run time (from the vtable),
+ * so the data pointer is read with the size of the largest implementing type
+ * and followed as each candidate; the decoder uses the one the vtable names.
+ */
+static void follow_dyn(struct step_builder *b, struct rtype *t, int s, uint64_t off, int depth)
+{
+	struct rst_step ip = { .op = RST_OP_REG, .reg = 16, .max_len = 8 };
+	int c, i;
+
+	if (!t->impls)
+		dwarf_index__dyn_impls(b->idx, t);
+	if (!t->nimpls || !t->dyn_size || depth >= b->lim->max_depth)
+		return;
+	if (b->site->ip_step < 0) {
+		b->site->ip_step = steps__add(b, &ip, NULL);
+		if (b->site->ip_step < 0)
+			return;
+	}
+	c = steps__deref(b, s, off + t->ptr_off, -1, 1, t->dyn_size, t);
+	if (c < 0)
+		return;
+	for (i = 0; i < t->nimpls; i++)
+		steps__follow(b, t->impls[i].type, c, 0, depth + 1);
+}
+
+/* Adds the steps that follow every pointer reachable from a value of type t at off in the elements of step s. */
+void steps__follow(struct step_builder *b, struct rtype *t, int s, uint64_t off, int depth)
+{
+	struct rtype *e;
+	int c, i;
+
+	if (!t || s < 0 || depth > 32)
+		return;
+	switch (t->kind) {
+	case RK_STRUCT:
+	case RK_TUPLE:
+		for (i = 0; i < t->nfields; i++)
+			steps__follow(b, t->fields[i].type, s, off + t->fields[i].off, depth);
+		break;
+	case RK_ENUM:
+		for (i = 0; i < t->nvariants; i++)
+			steps__follow(b, t->variants[i].type, s, off, depth);
+		break;
+	case RK_ARRAY:
+		e = t->target;
+		for (i = 0; e && e->size && i < (int)t->count && i < b->lim->max_array; i++)
+			steps__follow(b, e, s, off + i * e->size, depth);
+		break;
+	case RK_REF:
+		e = t->target;
+		if (!e || !e->sized || depth >= b->lim->max_depth)
+			break;
+		if (plan__child(b->site, s, off, e) >= 0)
+			break;
+		c = steps__deref(b, s, off, -1, 1, e->size, e);
+		if (c >= 0)
+			steps__follow(b, e, c, 0, depth + 1);
+		break;
+	case RK_CELL:
+	case RK_REFCELL:
+		steps__follow(b, t->inner, s, off + t->inner_off, depth);
+		break;
+	case RK_RC:
+		e = t->target;
+		if (!e || !e->sized || depth >= b->lim->max_depth || plan__child(b->site, s, off + t->ptr_off, e) >= 0)
+			break;
+		c = steps__deref(b, s, off + t->ptr_off, -1, 1, e->size, e);
+		if (c >= 0)
+			steps__follow(b, e, c, 0, depth + 1);
+		break;
+	case RK_DEQUE:
+		/* the whole ring (cap elements): the decoder picks head..head+len in ring order */
+		e = t->target;
+		if (!e || !e->sized || !e->size || depth >= b->lim->max_depth + 1)
+			break;
+		c = steps__deref(b, s, off + t->ptr_off, off + t->cap_off, e->size,
+			  (uint64_t)b->lim->max_array * e->size, t);
+		if (c >= 0) {
+			b->stride[c] = e->size;
+			steps__follow(b, e, c, 0, depth + 1);
+		}
+		break;
+	case RK_HASHMAP:
+		follow_hashmap(b, t, s, off, depth);
+		break;
+	case RK_BTREE:
+		follow_btree(b, t, s, off, depth);
+		break;
+	case RK_DYN:
+		follow_dyn(b, t, s, off, depth);
+		break;
+	case RK_STR:
+	case RK_STRING:
+		if (depth >= b->lim->max_depth + 1)
+			break;
+		steps__deref(b, s, off + t->ptr_off, off + t->len_off, 1, b->lim->max_string, t);
+		break;
+	case RK_SLICE:
+	case RK_VEC:
+		e = t->target;
+		if (!e || !e->sized || depth >= b->lim->max_depth + 1)
+			break;
+		c = steps__deref(b, s, off + t->ptr_off, off + t->len_off, e->size,
+			  (uint64_t)b->lim->max_array * e->size, t);
+		if (c >= 0 && e->size) {
+			b->stride[c] = e->size;
+			steps__follow(b, e, c, 0, depth + 1);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+int plan__child_at(const struct plan_site *site, int s, uint64_t off, int64_t add,
+		   const struct rtype *t)
+{
+	int i;
+
+	for (i = s + 1; i < site->bpf.nsteps; i++) {
+		const struct rst_step *st = &site->bpf.steps[i];
+
+		if (st->op == RST_OP_DEREF && st->parent == s && st->ptr_off == off &&
+		    st->off == add && site->step_type[i] == t)
+			return i;
+	}
+	return -1;
+}
+
+int plan__child(const struct plan_site *site, int s, uint64_t off, const struct rtype *t)
+{
+	return plan__child_at(site, s, off, 0, t);
+}
