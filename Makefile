@@ -6,7 +6,9 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
-BUILD := build
+# BUILD and BIN may be set to build a second copy elsewhere (e.g. BUILD=/tmp/b BIN=/tmp/b/rstrace).
+BUILD ?= build
+BIN ?= rstrace
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 VERSION := 0.1.0
@@ -15,7 +17,8 @@ LDLIBS := -lbpf -lelf -lz -ldwarf -lsqlite3 -liberty -lcapstone -lm
 
 DEPS := clang llvm bpftool libbpf-dev libelf-dev libdwarf-dev libsqlite3-dev zlib1g-dev \
 	libiberty-dev libcapstone-dev sqlite3 python3 make gcc pkg-config binutils \
-	libclang-rt-14-dev util-linux procps librsvg2-bin
+	libclang-rt-14-dev util-linux procps librsvg2-bin \
+	librust-regex-dev librust-serde-json-dev
 
 USER_SRCS := $(wildcard user/*.c)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
@@ -31,7 +34,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 .SECONDARY:
 
 .PHONY: all deps test unit integration demo bench fuzz clean format
-all: rstrace
+all: $(BIN)
 
 # Installs everything the build, the tests and the demo need (Debian 12, as root).
 deps:
@@ -50,7 +53,7 @@ $(BUILD)/rstrace.skel.h: $(BUILD)/rstrace.bpf.o
 $(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/rstrace.h $(BUILD)/rstrace.skel.h | $(BUILD)/.dirs
 	$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -c $< -o $@
 
-rstrace: $(USER_OBJS)
+$(BIN): $(USER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/.dirs:
@@ -67,7 +70,7 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_ASAN_OBJS) | $(BUILD)/.d
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-integration: rstrace
+integration: $(BIN)
 	python3 tests/integration/run.py
 
 # Every test, with one closing "N passed, N failed" line.

@@ -59,7 +59,7 @@ def main():
         sys.exit("bench: needs root (uprobes, BPF)")
     if not os.access(RSTRACE, os.X_OK):
         sys.exit("bench: %s not built (make rstrace)" % RSTRACE)
-    out = os.path.join(ROOT, "build", "bench")
+    out = os.path.join(os.environ.get("RSTRACE_BUILD", os.path.join(ROOT, "build")), "bench")
     os.makedirs(out, exist_ok=True)
     binary = os.path.join(out, "hot")
     subprocess.run(["rustc", "-g", "-C", "opt-level=2", os.path.join(ROOT, "bench", "hot.rs"), "-o", binary],

@@ -33,8 +33,11 @@ enum rst_rec {
 	RST_REC_CAUGHT = 5,
 };
 
+/* A register number that reads as 0: RST_OP_REG with it copies the constant `off`. */
+#define RST_REG_NONE 17
+
 enum rst_op {
-	/* The low max_len (<= 8) bytes of DWARF register `reg`. */
+	/* The low max_len (<= 8) bytes of DWARF register `reg` plus `off`. */
 	RST_OP_REG = 1,
 	/* max_len bytes at regs[reg] + off. */
 	RST_OP_MEM = 2,
@@ -75,8 +78,14 @@ struct rst_step {
 	__u32 elem_size;
 	__u32 max_len;
 	__u32 max_elems;
-	__s32 off;
+	__u32 pad2;
+	/* REG: added to the register (with reg RST_REG_NONE, a constant); MEM/DEREF: address offset */
+	__s64 off;
 };
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct rst_step) == 40, "rst_step layout is shared with BPF");
+#endif
 
 /* Probe kinds, stored in the plan: what the probe site is. */
 enum rst_site {

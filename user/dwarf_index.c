@@ -726,7 +726,7 @@ static void name_unnamed_param(struct dwarf_index *idx, struct rfunc *f, Dwarf_D
 int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f)
 {
 	Dwarf_Die die, child = NULL, next, odie = NULL;
-	uint64_t toff = 0, origin = 0;
+	uint64_t toff = 0, origin = 0, cc = 0;
 	Dwarf_Attribute attr;
 	int cap = 0, err = 0;
 
@@ -739,6 +739,9 @@ int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f)
 		odie = die_at(idx, origin);
 	if (die_ref(die, DW_AT_type, &toff) || (odie && die_ref(odie, DW_AT_type, &toff)))
 		f->ret = dwarf_types__load(idx, toff);
+	if (die_udata(die, DW_AT_calling_convention, &cc) ||
+	    (odie && die_udata(odie, DW_AT_calling_convention, &cc)))
+		f->nocall = cc == DW_CC_nocall;
 	f->frame_base_reg = -2;
 	if (dwarf_attr(die, DW_AT_frame_base, &attr, NULL) == DW_DLV_OK) {
 		Dwarf_Ptr blk;

@@ -147,6 +147,12 @@ struct rfunc {
 	struct rparam *params;
 	int nparams;
 	struct rtype *ret; /* NULL: () */
+	/*
+	 * DW_CC_nocall: LLVM changed the signature (dead argument or return
+	 * value elimination, argument promotion), so the return registers need
+	 * not hold the declared return value.
+	 */
+	bool nocall;
 };
 
 struct dwarf_index;

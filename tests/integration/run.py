@@ -60,7 +60,7 @@ VARIANTS = [
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 RSTRACE = os.environ.get("RSTRACE", os.path.join(ROOT, "rstrace"))
-OUT = os.path.join(ROOT, "build", "it")
+OUT = os.path.join(os.environ.get("RSTRACE_BUILD", os.path.join(ROOT, "build")), "it")
 RUN_TIMEOUT = 60
 TRACE_TIMEOUT = 300
 MAX_WRONG_SHOWN = 25

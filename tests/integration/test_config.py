@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import RSTRACE, ROOT, check, finish, rustc  # noqa: E402
 
-OUT = os.path.join(ROOT, "build", "it-config")
+OUT = os.path.join(os.environ.get("RSTRACE_BUILD", os.path.join(ROOT, "build")), "it-config")
 
 
 

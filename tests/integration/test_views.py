@@ -30,7 +30,7 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 RSTRACE = os.environ.get("RSTRACE", os.path.join(ROOT, "rstrace"))
 GOLDEN = os.path.join(ROOT, "tests", "golden")
-OUT = os.path.join(ROOT, "build", "views")
+OUT = os.path.join(os.environ.get("RSTRACE_BUILD", os.path.join(ROOT, "build")), "views")
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 VERBOSE = False
 
