@@ -87,7 +87,7 @@ demo: deps
 	./rstrace tree $(BUILD)/demo/demo.sqlite
 
 bench: all
-	python3 bench/bench.py
+	RSTRACE=$(abspath $(BIN)) RSTRACE_BUILD=$(abspath $(BUILD)) python3 bench/bench.py
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 30

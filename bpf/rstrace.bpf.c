@@ -12,12 +12,17 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* 0: any process (perf-event attachment already filters by pid). */
+/* 0: any process (the attachment already filters by pid, when the kernel can). */
 const volatile __u32 target_tgid = 0;
 /* Force a consumer wake-up once this many bytes wait; below, it polls on a timer. */
 const volatile __u64 wakeup_bytes = 1 << 20;
+/* Call-rate limit: entries of one function per window; 0: no limit. */
+const volatile __u64 max_calls = 0;
+const volatile __u64 rate_window_ns = 1000000000;
 /* Set by userspace once every probe is attached. */
 bool ready = false;
+/* Generation of the live multi link (RST_COOKIE_GEN); flipped by a relink. */
+__u32 live_gen = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -30,6 +35,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rst_plan);
 } plans SEC(".maps");
+
+/* Indexed by func_id; resized before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rst_rate);
+} rates SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -322,48 +335,196 @@ static long step_cb(__u32 i, struct cctx *c)
 	return 0;
 }
 
+/*
+ * Call-rate budget, checked before any capture work. Above max_calls entries
+ * in one window a function is limited: its entries are dropped from then on
+ * and userspace removes its probes; its exits still pass until then, so calls
+ * already entered close normally. Counting is racy across CPUs (no atomics
+ * whose result is used: BPF v1), which only nudges the count.
+ *
+ * A global function: the verifier checks it once, and the caller only learns
+ * "0 or not", so what follows is not verified again per path taken in here
+ * (inlined, it made loading ~4x slower).
+ */
+__noinline int rate_drop(__u32 func_id, __u32 site, __u64 now)
+{
+	struct rst_rate *r;
+	struct rst_limit *l;
+	__u64 n;
+
+	if (site > RST_SITE_TAIL)
+		return 0;
+	r = bpf_map_lookup_elem(&rates, &func_id);
+	if (!r)
+		return 0;
+	if (r->state == RST_RATE_GONE)
+		return 1;
+	if (site != RST_SITE_ENTRY)
+		return 0;
+	if (r->state != RST_RATE_LIVE)
+		return 1;
+	if (now - r->win_start >= rate_window_ns) {
+		r->win_start = now;
+		r->calls = 0;
+	}
+	__sync_fetch_and_add(&r->calls, 1);
+	n = r->calls;
+	if (n <= max_calls)
+		return 0;
+	r->state = RST_RATE_LIMITED;
+	/* two CPUs crossing together may both report: userspace keeps the first */
+	l = bpf_ringbuf_reserve(&events, sizeof(*l), 0);
+	if (!l) {
+		stat_inc(RST_STAT_LOST);
+		return 1;
+	}
+	__builtin_memset(l, 0, sizeof(*l));
+	l->type = RST_REC_LIMIT;
+	l->func_id = func_id;
+	l->ts_ns = now;
+	l->calls = n;
+	l->window_ns = now - r->win_start;
+	bpf_ringbuf_submit(l, BPF_RB_FORCE_WAKEUP);
+	return 1;
+}
+
+/*
+ * A call of libc write() in std's stderr writers, from a thread inside the
+ * default panic hook: "thread 'T' panicked at FILE:LINE:COL:\nMESSAGE". Only
+ * fd 2: a writer copy shared with another stream (legacy-mangled std's
+ * write_all) also calls here.
+ */
+static __always_inline int panic_text(struct pt_regs *ctx, __u64 id, __u64 now)
+{
+	__u32 tid = (__u32)id, key = 0, len;
+	struct rst_event *ev;
+	struct rst_blob *b;
+	struct scratch *s;
+	__u64 buf;
+
+	if (ctx->di != 2 || !bpf_map_lookup_elem(&in_panic_hook, &tid))
+		return 0;
+	s = bpf_map_lookup_elem(&scratch, &key);
+	if (!s)
+		return 0;
+	buf = ctx->si;
+	len = ctx->dx;
+	if (len > RST_PANIC_TEXT_MAX)
+		len = RST_PANIC_TEXT_MAX;
+	ev = (void *)s->buf;
+	b = (void *)(s->buf + sizeof(*ev));
+	__builtin_memset(ev, 0, sizeof(*ev));
+	__builtin_memset(b, 0, sizeof(*b));
+	bound_len(len);
+	if (bpf_probe_read_user(b + 1, len, (void *)buf))
+		return 0;
+	ev->type = RST_REC_PANIC_TEXT;
+	ev->site = RST_SITE_STDERR;
+	ev->nblobs = 1;
+	ev->tgid = id >> 32;
+	ev->tid = tid;
+	ev->ts_ns = now;
+	b->parent = RST_NO_PARENT;
+	b->len = b->want = len;
+	ev->size = sizeof(*ev) + sizeof(*b) + ((len + 7) & ~7u);
+	if (ev->size > RST_EVENT_MAX)
+		return 0;
+	if (bpf_ringbuf_output(&events, s->buf, ev->size, 0))
+		stat_inc(RST_STAT_LOST);
+	return 0;
+}
+
+/* Whether a jcc with condition code cc (0x70 + cc) jumps, from the flags at the probe. */
+static __always_inline bool jcc_taken(struct pt_regs *ctx, __u8 cc)
+{
+	__u64 f = ctx->flags;
+	bool cf = f & 0x1, pf = f & 0x4, zf = f & 0x40, sf = f & 0x80, of = f & 0x800, r;
+
+	switch (cc >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
 SEC("uprobe")
 int rst_probe(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 key = 0, pkey;
+	__u64 id = bpf_get_current_pid_tgid(), cookie, now;
+	__u32 key = 0, pkey, tid = (__u32)id, one = 1;
 	struct rst_event *ev;
 	struct cctx c = {};
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	__u32 size;
+	__u8 site;
 
 	if (!ready)
 		return 0;
 	if (target_tgid && (id >> 32) != target_tgid)
 		return 0;
-	pkey = (__u32)bpf_get_attach_cookie(ctx);
+	cookie = bpf_get_attach_cookie(ctx);
+	if (!(cookie & RST_COOKIE_FIXED) && ((cookie & RST_COOKIE_GEN) ? 1 : 0) != live_gen)
+		return 0;
+	pkey = (__u32)cookie;
 	c.plan = bpf_map_lookup_elem(&plans, &pkey);
+	if (!c.plan)
+		return 0;
+	site = c.plan->site;
+	now = bpf_ktime_get_ns();
+	if (site == RST_SITE_HOOK) {
+		bpf_map_update_elem(&in_panic_hook, &tid, &one, BPF_ANY);
+		return 0;
+	}
+	if (site == RST_SITE_STDERR)
+		return panic_text(ctx, id, now);
+	/* a conditional tail call not taken: the function goes on */
+	if (site == RST_SITE_TAIL && c.plan->cond != RST_COND_NONE && !jcc_taken(ctx, c.plan->cond))
+		return 0;
+	if (max_calls && rate_drop(c.plan->func_id, site, now))
+		return 0;
 	c.s = bpf_map_lookup_elem(&scratch, &key);
-	if (!c.plan || !c.s)
+	if (!c.s)
 		return 0;
 	if (bpf_probe_read_kernel(&c.s->regs, sizeof(c.s->regs), ctx))
 		return 0;
+	if (cookie & RST_COOKIE_RETPROBE) {
+		/*
+		 * A uretprobe runs after the ret popped the return address: put
+		 * rsp back where a probe on the ret would see it, so plans (and
+		 * the CFA rule rsp + 8) made for a ret site read the same bytes;
+		 * ip becomes the probed function's address (the site's pc).
+		 */
+		__u64 ip = bpf_get_func_ip(ctx);
+
+		c.s->regs.sp -= 8;
+		if (ip)
+			c.s->regs.ip = ip;
+	}
 	c.regs = &c.s->regs;
 	c.pos = sizeof(*ev);
 	bpf_loop(RST_MAX_STEPS, step_cb, &c, 0);
 
 	ev = (void *)c.s->buf;
-	if (c.plan->site == RST_SITE_PANIC) {
-		__u32 tid = (__u32)id;
-
+	if (site == RST_SITE_PANIC) {
 		bpf_map_delete_elem(&in_panic_hook, &tid);
 		ev->type = RST_REC_PANIC;
-	} else if (c.plan->site == RST_SITE_CAUGHT || c.plan->site == RST_SITE_CLEANUP) {
+	} else if (site == RST_SITE_CAUGHT || site == RST_SITE_CLEANUP) {
 		ev->type = RST_REC_CAUGHT;
 	} else {
-		ev->type = c.plan->site == RST_SITE_ENTRY ? RST_REC_ENTRY : RST_REC_EXIT;
+		ev->type = site == RST_SITE_ENTRY ? RST_REC_ENTRY : RST_REC_EXIT;
 	}
-	ev->site = c.plan->site;
+	ev->site = site;
 	ev->nblobs = c.nblobs;
 	ev->cookie = pkey;
 	ev->tgid = id >> 32;
-	ev->tid = (__u32)id;
-	ev->ts_ns = bpf_ktime_get_ns();
+	ev->tid = tid;
+	ev->ts_ns = now;
 	ev->flags = c.flags;
 	/* thread identity only where userspace reads it: once per call, not per return */
 	if (ev->type == RST_REC_ENTRY) {
@@ -391,71 +552,6 @@ int rst_probe(struct pt_regs *ctx)
 		stat_inc(RST_STAT_LOST);
 	else
 		stat_inc(RST_STAT_EVENTS);
-	return 0;
-}
-
-static __always_inline bool ours(__u64 id)
-{
-	return ready && (!target_tgid || (id >> 32) == target_tgid);
-}
-
-/* Entry of std::panicking::default_hook. */
-SEC("uprobe")
-int rst_panic_hook(struct pt_regs *ctx)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, one = 1;
-
-	if (ours(id))
-		bpf_map_update_elem(&in_panic_hook, &tid, &one, BPF_ANY);
-	return 0;
-}
-
-/*
- * write(2, …) from a thread inside the panic hook: "thread 'T' panicked at
- * FILE:LINE:COL:\nMESSAGE". A BTF raw tracepoint needs no tracefs.
- */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(rst_sys_enter, struct pt_regs *regs, long nr)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, key = 0, len;
-	struct rst_event *ev;
-	struct rst_blob *b;
-	struct scratch *s;
-	__u64 buf;
-
-	/* 1: __NR_write on x86-64 */
-	if (nr != 1 || !ours(id) || !bpf_map_lookup_elem(&in_panic_hook, &tid))
-		return 0;
-	if (BPF_CORE_READ(regs, di) != 2)
-		return 0;
-	s = bpf_map_lookup_elem(&scratch, &key);
-	if (!s)
-		return 0;
-	buf = BPF_CORE_READ(regs, si);
-	len = BPF_CORE_READ(regs, dx);
-	if (len > RST_PANIC_TEXT_MAX)
-		len = RST_PANIC_TEXT_MAX;
-	ev = (void *)s->buf;
-	b = (void *)(s->buf + sizeof(*ev));
-	__builtin_memset(ev, 0, sizeof(*ev));
-	__builtin_memset(b, 0, sizeof(*b));
-	bound_len(len);
-	if (bpf_probe_read_user(b + 1, len, (void *)buf))
-		return 0;
-	ev->type = RST_REC_PANIC_TEXT;
-	ev->nblobs = 1;
-	ev->tgid = id >> 32;
-	ev->tid = tid;
-	ev->ts_ns = bpf_ktime_get_ns();
-	b->parent = RST_NO_PARENT;
-	b->len = b->want = len;
-	ev->size = sizeof(*ev) + sizeof(*b) + ((len + 7) & ~7u);
-	if (ev->size > RST_EVENT_MAX)
-		return 0;
-	if (bpf_ringbuf_output(&events, s->buf, ev->size, 0))
-		stat_inc(RST_STAT_LOST);
 	return 0;
 }
 

@@ -31,6 +31,8 @@ enum rst_rec {
 	RST_REC_PANIC_TEXT = 4,
 	/* catch_unwind caught a panic: frames below its CFA were unwound */
 	RST_REC_CAUGHT = 5,
+	/* a function went over the call-rate limit (struct rst_limit; consumed by capture.c) */
+	RST_REC_LIMIT = 6,
 };
 
 /* A register number that reads as 0: RST_OP_REG with it copies the constant `off`. */
@@ -100,6 +102,49 @@ enum rst_site {
 	RST_SITE_CAUGHT = 5,
 	/* Entry of std's catch_unwind::cleanup, called by the catching frame. */
 	RST_SITE_CLEANUP = 6,
+	/* Entry of std's default panic hook: its stderr writes are the message. No event. */
+	RST_SITE_HOOK = 7,
+	/*
+	 * The call of libc write() inside std's Stderr::write: C ABI there, so
+	 * rdi = fd, rsi = buffer, rdx = length whatever rustc's own ABI was.
+	 */
+	RST_SITE_STDERR = 8,
+};
+
+/*
+ * BPF cookie of a probe (64 bits): the plan index in the low 32 bits, then
+ * flags. A rate-limit relink attaches a new multi link with the other
+ * generation bit, flips the BPF global live_gen, then closes the old link:
+ * a hit of the old generation after the flip is dropped, so no event doubles.
+ */
+#define RST_COOKIE_GEN (1ull << 32)
+/* Attached as a return probe (uretprobe): the handler runs after the ret. */
+#define RST_COOKIE_RETPROBE (1ull << 33)
+/* Attached once for the whole session (panic bookkeeping): no generation check. */
+#define RST_COOKIE_FIXED (1ull << 34)
+
+/* Per-function call-rate state (map `rates`, indexed by func_id). */
+enum rst_rate_state {
+	RST_RATE_LIVE = 0,
+	RST_RATE_LIMITED = 1, /* entries dropped, exits still recorded */
+	RST_RATE_GONE = 2, /* probes removed (or, per-probe perf events, muted): all dropped */
+};
+
+struct rst_rate {
+	__u64 win_start; /* bpf_ktime_get_ns() when the current window began */
+	__u64 calls; /* entries in the current window */
+	__u32 state; /* enum rst_rate_state */
+	__u32 pad;
+};
+
+/* RST_REC_LIMIT: emitted once when a function's entries exceed the limit in one window. */
+struct rst_limit {
+	__u8 type; /* RST_REC_LIMIT */
+	__u8 pad[3];
+	__u32 func_id;
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u64 calls; /* entries counted in the window */
+	__u64 window_ns; /* how long the window had run */
 };
 
 /* Bytes of panic hook output kept per write(2). */
@@ -113,9 +158,17 @@ struct rst_plan {
 	__u8 cfa_reg;
 	__u16 nsteps;
 	__s32 cfa_off;
-	__u32 pad;
+	/*
+	 * RST_SITE_TAIL by a jcc (a conditional tail call): its x86 condition
+	 * code (the low nibble of 0x70+cc); the frame ends only if the jump is
+	 * taken, which the flags at the probe decide. RST_COND_NONE otherwise.
+	 */
+	__u8 cond;
+	__u8 pad[3];
 	struct rst_step steps[RST_MAX_STEPS];
 };
+
+#define RST_COND_NONE 0xff
 
 /* Event flags. */
 #define RST_EV_TRUNC 0x1 /* event budget exhausted: some steps missing */

@@ -5,6 +5,11 @@
 //   rustc -O --edition 2021 tools/gen_rustfmt_golden.rs -o /tmp/gen_golden &&
 //   /tmp/gen_golden "$(rustc --version)" > tests/unit/rustfmt_golden.txt
 //
+// and with Debian 12's rustc 1.63 (its chars follow Unicode 14):
+//
+//   /usr/bin/rustc -O --edition 2021 tools/gen_rustfmt_golden.rs -o /tmp/gen_golden &&
+//   /tmp/gen_golden "$(/usr/bin/rustc --version)" > tests/unit/rustfmt_golden_1.63.txt
+//
 // Line format, one case per line, fields separated by one space; the expected
 // output is the rest of the line (it may contain spaces, never a newline since
 // {:?} escapes every line break):

@@ -128,6 +128,9 @@ fn emit(out: &mut String, name: &str, what: &str, r: &[(u32, u32)]) {
 
 fn main() {
     let rustc = std::env::args().nth(1).unwrap_or_else(|| "unknown rustc".to_string());
+    // "" for user/unicode_tables.h (the newest rustc), "_u14" etc. for an older one's
+    let suffix = std::env::args().nth(2).unwrap_or_default();
+    let upper = suffix.to_uppercase();
     let mut class = vec![Class::Literal; 0x110000];
 
     for &(c, in_char, in_str) in SPECIAL {
@@ -136,7 +139,10 @@ fn main() {
         assert_eq!(dbg_str(&format!("a{}", c)), format!("\"a{}\"", in_str));
     }
     for cp in 0..=0x10FFFFu32 {
-        let Some(c) = char::from_u32(cp) else { continue };
+        let c = match char::from_u32(cp) {
+            Some(c) => c,
+            None => continue, // surrogates
+        };
         if SPECIAL.iter().any(|s| s.0 == c) {
             // handled by the C code before any table lookup; control chars
             // go with their (escaped) neighbours so the ranges merge
@@ -171,19 +177,18 @@ fn main() {
     writeln!(out, " * Inclusive, sorted, disjoint code point ranges (surrogates merged into").unwrap();
     writeln!(out, " * their neighbours; \\t \\r \\n \\0 and quotes are escaped before lookup).").unwrap();
     writeln!(out, " */").unwrap();
-    writeln!(out, "#ifndef RSTRACE_UNICODE_TABLES_H").unwrap();
-    writeln!(out, "#define RSTRACE_UNICODE_TABLES_H\n").unwrap();
-    writeln!(out, "#include <stdint.h>\n").unwrap();
-    writeln!(out, "#define RFMT_UNICODE_VERSION \"{}.{}.{}\"", u0, u1, u2).unwrap();
-    writeln!(out, "#define RFMT_TABLES_RUSTC \"{}\"\n", rustc).unwrap();
-    writeln!(out, "struct rfmt_range {{\n\tuint32_t lo, hi;\n}};\n").unwrap();
+    writeln!(out, "#ifndef RSTRACE_UNICODE_TABLES{}_H", upper).unwrap();
+    writeln!(out, "#define RSTRACE_UNICODE_TABLES{}_H\n", upper).unwrap();
+    writeln!(out, "#include \"unicode_range.h\"\n").unwrap();
+    writeln!(out, "#define RFMT_UNICODE_VERSION{} \"{}.{}.{}\"", upper, u0, u1, u2).unwrap();
+    writeln!(out, "#define RFMT_TABLES_RUSTC{} \"{}\"\n", upper, rustc).unwrap();
     emit(
         &mut out,
-        "rfmt_esc_ranges",
+        &format!("rfmt_esc_ranges{}", suffix),
         "printed as \\u{..} by {:?}, in a char and anywhere in a string",
         &always,
     );
-    writeln!(out, "#endif /* RSTRACE_UNICODE_TABLES_H */").unwrap();
+    writeln!(out, "#endif /* RSTRACE_UNICODE_TABLES{}_H */", upper).unwrap();
     print!("{}", out);
     eprintln!("{} escaped ranges", always.len());
 }

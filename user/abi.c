@@ -2,25 +2,6 @@
 #include <stddef.h>
 #include "abi.h"
 
-bool abi__has_float(const struct rtype *t, int depth)
-{
-	int i;
-
-	if (!t || depth > 8)
-		return false;
-	if (t->kind == RK_FLOAT)
-		return true;
-	if (t->kind == RK_ARRAY)
-		return abi__has_float(t->target, depth + 1);
-	for (i = 0; i < t->nfields; i++)
-		if (abi__has_float(t->fields[i].type, depth + 1))
-			return true;
-	for (i = 0; i < t->nvariants; i++)
-		if (abi__has_float(t->variants[i].type, depth + 1))
-			return true;
-	return false;
-}
-
 /*
  * The backend representation rustc gives a type (rustc_abi's BackendRepr),
  * rebuilt from the DWARF layout: one scalar, a pair of scalars, or memory.
@@ -93,10 +74,56 @@ static struct abi abi_fields(const struct rfield *fs, int n, uint64_t size, int 
 	r.off[0] = 0;
 	r.size[0] = a[0].size[0];
 	r.prim[0] = a[0].prim[0];
+	r.sign[0] = a[0].sign[0];
 	r.off[1] = f[1]->off;
 	r.size[1] = a[1].size[0];
 	r.prim[1] = a[1].prim[0];
+	r.sign[1] = a[1].sign[0];
 	return r;
+}
+
+/*
+ * rustc merges the payloads of enum variants into one scalar only if their
+ * primitives are equal, and a bool or char is an unsigned integer there.
+ */
+static enum prim int_class(enum prim p)
+{
+	return p == PRIM_BOOL || p == PRIM_CHAR ? PRIM_INT : p;
+}
+
+static bool same_sign(const struct abi *a, const struct abi *b)
+{
+	return int_class(a->prim[0]) != PRIM_INT || a->sign[0] == b->sign[0];
+}
+
+/*
+ * Whether rustc merges the payloads p (so far) and x of a tagged enum's
+ * variants into one scalar: false if it does; true with r set otherwise
+ * (ABI_MEMORY: it certainly does not, ABI_UNKNOWN: not known for this
+ * release). Only scalars of one size at one offset merge: equal primitives
+ * (a bool or char is an unsigned integer there), integers of both
+ * signednesses (rustc 1.95; not 1.63 nor 1.65, rust-lang/rust#100698), an
+ * integer with a pointer (1.95, not 1.63). Checked with both rustcs' LLVM IR.
+ */
+static bool merge_payload(const struct rtype *t, const struct abi *p, const struct abi *x, uint64_t poff,
+			  uint64_t xoff, struct abi *r)
+{
+	enum prim a = int_class(p->prim[0]), b = int_class(x->prim[0]);
+	bool known_old = t->rustc && t->rustc <= 63, known_new = t->rustc >= 95;
+
+	r->kind = ABI_MEMORY;
+	if (p->size[0] != x->size[0] || poff != xoff || a == PRIM_FLOAT || b == PRIM_FLOAT)
+		return a != b || p->size[0] != x->size[0] || poff != xoff;
+	if (a == b && same_sign(p, x))
+		return false;
+	if (a == b && t->rustc && t->rustc <= 65)
+		return true; /* signedness differs */
+	if (a != b && known_old)
+		return true; /* integer and pointer */
+	if (known_new)
+		return false;
+	r->kind = ABI_UNKNOWN;
+	return true;
 }
 
 /*
@@ -161,8 +188,7 @@ static struct abi abi_enum(const struct rtype *t, int depth)
 			if (p.kind == ABI_ZST) {
 				p = x;
 				poff = v->fields[j].off;
-			} else if (p.size[0] != x.size[0] || p.prim[0] != x.prim[0] || poff != v->fields[j].off) {
-				/* rustc may still merge some of these: not derived, so unknown */
+			} else if (merge_payload(t, &p, &x, poff, v->fields[j].off, &r)) {
 				return r;
 			}
 		}
@@ -213,6 +239,7 @@ static struct abi abi_of(const struct rtype *t, int depth)
 	case RK_UINT:
 	case RK_CENUM:
 		r.prim[0] = PRIM_INT;
+		r.sign[0] = t->kind == RK_INT;
 		return r;
 	case RK_FLOAT:
 		r.prim[0] = PRIM_FLOAT;

@@ -17,9 +17,8 @@ struct abi {
 	/* ABI_SCALAR: [0]; ABI_PAIR: [0] at offset 0, [1] at off[1] */
 	uint64_t off[2], size[2];
 	enum prim prim[2];
+	bool sign[2]; /* PRIM_INT: a signed integer (i8…i128, isize, signed enum tags) */
 };
 
 struct abi abi__of(const struct rtype *t);
-/* Whether t holds a float anywhere (such aggregates may travel in SSE registers). */
-bool abi__has_float(const struct rtype *t, int depth);
 #endif

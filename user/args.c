@@ -23,6 +23,7 @@ enum {
 	OPT_CONTAINER,
 	OPT_POD,
 	OPT_SYMBOLS_ONLY,
+	OPT_MAX_RATE,
 };
 
 static const struct argp_option record_options[] = {
@@ -44,6 +45,8 @@ static const struct argp_option record_options[] = {
 	{ "max-array-size", OPT_MAX_ARRAY, "N", 0, "Elements captured per container (32)", 2 },
 	{ "max-string-bytes", OPT_MAX_STRING, "N", 0, "Bytes captured per string (256)", 2 },
 	{ "max-depth", OPT_MAX_DEPTH, "N", 0, "Pointers followed from an argument (4)", 2 },
+	{ "max-rate", OPT_MAX_RATE, "N", 0,
+	  "Stop tracing a function called more than N times in a second (10000; 0: never)", 2 },
 	{ "empty-probes", OPT_EMPTY, NULL, 0,
 	  "Attach no-op programs at the same sites (benchmark baseline; writes no frames)", 3 },
 	{ "quiet", 'q', NULL, 0, "No notes on stderr", 3 },
@@ -58,7 +61,7 @@ struct cli_list {
 struct record_state {
 	struct args *a;
 	struct cli_list include, exclude;
-	long max_array, max_string, max_depth;
+	long max_array, max_string, max_depth, max_rate;
 };
 
 static int push(struct cli_list *l, char *s)
@@ -144,6 +147,9 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_MAX_DEPTH:
 		rs->max_depth = number(state, arg, 0, 16);
+		break;
+	case OPT_MAX_RATE:
+		rs->max_rate = number(state, arg, 0, 1000000000);
 		break;
 	case ARGP_KEY_ARGS:
 		if (o->pid)
@@ -247,12 +253,14 @@ static int apply_config(struct record_state *rs)
 		c->max_string_bytes = rs->max_string;
 	if (rs->max_depth >= 0)
 		c->max_depth = rs->max_depth;
+	if (rs->max_rate >= 0)
+		c->max_calls_per_sec = rs->max_rate;
 	return 0;
 }
 
 int args__parse(int argc, char **argv, struct args *a)
 {
-	struct record_state rs = { .a = a, .max_depth = -1 };
+	struct record_state rs = { .a = a, .max_depth = -1, .max_rate = -1 };
 	int ret;
 
 	memset(a, 0, sizeof(*a));

@@ -1196,7 +1196,7 @@ struct loader {
 	char **list[NLISTS];
 	int nlist[NLISTS];
 	bool set[NLISTS];
-	int max_array_size, max_string_bytes, max_depth;
+	int max_array_size, max_string_bytes, max_depth, max_calls_per_sec;
 };
 
 static int __attribute__((format(printf, 3, 4)))
@@ -1312,6 +1312,8 @@ static int load_trace(struct loader *l, const struct toml_val *t)
 			err = load_int(l, v, key, 1, 1 << 20, &l->max_string_bytes);
 		else if (!strcmp(key, "max_depth"))
 			err = load_int(l, v, key, 0, 16, &l->max_depth);
+		else if (!strcmp(key, "max_calls_per_sec"))
+			err = load_int(l, v, key, 0, 1000000000, &l->max_calls_per_sec);
 		else
 			err = warn_unknown(l, v, (const char *const[]){"trace", key}, 2);
 		if (err)
@@ -1474,6 +1476,7 @@ void config__init_defaults(struct config *cfg)
 	cfg->max_array_size = 32;
 	cfg->max_string_bytes = 256;
 	cfg->max_depth = 4;
+	cfg->max_calls_per_sec = CONFIG_DEFAULT_MAX_CALLS_PER_SEC;
 }
 
 int config__load_text(struct config *cfg, const char *text, size_t len, const char *name, char *err,
@@ -1487,6 +1490,7 @@ int config__load_text(struct config *cfg, const char *text, size_t len, const ch
 	    .max_array_size = cfg->max_array_size,
 	    .max_string_bytes = cfg->max_string_bytes,
 	    .max_depth = cfg->max_depth,
+	    .max_calls_per_sec = cfg->max_calls_per_sec,
 	};
 	struct toml_doc *doc = NULL;
 	struct config_crate *crates;
@@ -1541,6 +1545,7 @@ int config__load_text(struct config *cfg, const char *text, size_t len, const ch
 	cfg->max_array_size = l.max_array_size;
 	cfg->max_string_bytes = l.max_string_bytes;
 	cfg->max_depth = l.max_depth;
+	cfg->max_calls_per_sec = l.max_calls_per_sec;
 	if (path) {
 		free(cfg->path);
 		cfg->path = path;

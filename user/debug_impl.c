@@ -1,25 +1,42 @@
 // SPDX-License-Identifier: MIT
 /*
- * A derived Debug impl only calls core::fmt::Formatter's derive helpers
- * (debug_struct_fieldN_finish, debug_tuple_fieldN_finish, their _fields_
- * forms) and, for fieldless structs and variants, write_str with the name.
- * We disassemble every `<T as core::fmt::Debug>::fmt` of the type and accept
- * it as derived only if every call goes to one of those and every name the
- * derived impl would print is referenced by the code. Anything else (a
- * write_fmt, a call through the Formatter's vtable, an unresolvable call)
- * makes the type's Debug custom or unknown: the decoder then reports the
- * value as unknown instead of printing a format the program would not.
+ * Is a user type's Debug the derived one? We disassemble every
+ * `<T as core::fmt::Debug>::fmt` of the type and accept it as derived only if
+ * it has the exact shape #[derive(Debug)] gives it:
+ *
+ *  - rustc >= 1.64: calls to core::fmt::Formatter's derive helpers only
+ *    (debug_{struct,tuple}_field{1..5,s}_finish: unstable, so no hand-written
+ *    impl on stable can call them) and write_str for fieldless structs and
+ *    variants;
+ *  - rustc 1.63 and older: the public builders, Formatter::debug_struct /
+ *    debug_tuple, one DebugStruct::field / DebugTuple::field per field, and
+ *    finish. A hand-written impl can call those too, so each field() call
+ *    (on each path into it: fn_scan.c follows the argument registers through
+ *    the branches rustc merges) must pass a field as the derive does: its
+ *    exact name, and `&&field`, i.e. the vtable of `<&FieldType as Debug>`
+ *    (found by address among the DWARF vtables), a struct's fields in order,
+ *    every field once. What is left: a hand-written impl passing, as `&&`,
+ *    another field of the same type in a field's place (the value pointer is
+ *    not followed).
+ *
+ * In both, every name the derived impl prints must be referenced by the
+ * code. Anything else (write_fmt, a call through the Formatter's vtable, an
+ * unresolvable call) makes the type's Debug custom or unknown; no code at all
+ * makes it absent (an unused impl is not linked, whatever it is). A fmt
+ * inlined into every caller is checked in `<&T as Debug>::fmt`, whose body it
+ * then is. The decoder prints the derived format only for RDBG_DERIVED.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <capstone/capstone.h>
 #include "debug_impl.h"
 #include "demangle.h"
+#include "dwarf_types.h"
+#include "fn_scan.h"
 
 #define MAX_IMPLS 16
-#define MAX_FN_BYTES (64 * 1024)
+#define MAX_NAMES 256
 
 static bool std_name(const char *n)
 {
@@ -67,232 +84,332 @@ static bool impl_type(const char *fn, char *buf, size_t len)
 /* What a call target is, for the derived-impl check. */
 enum callee {
 	CALLEE_OTHER,
-	CALLEE_HELPER, /* Formatter::debug_{struct,tuple}_field{1..5,s}_finish */
+	CALLEE_HELPER,	  /* Formatter::debug_{struct,tuple}_field{1..5,s}_finish (rustc >= 1.64) */
 	CALLEE_WRITE_STR, /* Formatter::write_str */
-	CALLEE_BENIGN, /* stack probing */
+	CALLEE_DEBUG_STRUCT, /* the builders (rustc <= 1.63) */
+	CALLEE_DEBUG_TUPLE,
+	CALLEE_STRUCT_FIELD,
+	CALLEE_TUPLE_FIELD,
+	CALLEE_STRUCT_FINISH,
+	CALLEE_TUPLE_FINISH,
+	CALLEE_BENIGN,	/* stack probing */
+	CALLEE_UNKNOWN, /* not resolvable */
+	NCALLEES
 };
 
 static enum callee classify_callee(const char *sym)
 {
 	static const char *const helpers[] = {
-		"debug_struct_field1_finish", "debug_struct_field2_finish",
-		"debug_struct_field3_finish", "debug_struct_field4_finish",
-		"debug_struct_field5_finish", "debug_struct_fields_finish",
-		"debug_tuple_field1_finish",  "debug_tuple_field2_finish",
-		"debug_tuple_field3_finish",  "debug_tuple_field4_finish",
-		"debug_tuple_field5_finish",  "debug_tuple_fields_finish",
+	    "debug_struct_field1_finish", "debug_struct_field2_finish",
+	    "debug_struct_field3_finish", "debug_struct_field4_finish",
+	    "debug_struct_field5_finish", "debug_struct_fields_finish",
+	    "debug_tuple_field1_finish",  "debug_tuple_field2_finish",
+	    "debug_tuple_field3_finish",  "debug_tuple_field4_finish",
+	    "debug_tuple_field5_finish",  "debug_tuple_fields_finish",
+	};
+	static const struct {
+		const char *name;
+		enum callee c;
+	} exact[] = {
+	    {"core::fmt::Formatter::write_str", CALLEE_WRITE_STR},
+	    {"<core::fmt::Formatter>::write_str", CALLEE_WRITE_STR},
+	    {"<core::fmt::Formatter as core::fmt::Write>::write_str", CALLEE_WRITE_STR},
+	    {"core::fmt::Formatter::debug_struct", CALLEE_DEBUG_STRUCT},
+	    {"core::fmt::Formatter::debug_tuple", CALLEE_DEBUG_TUPLE},
+	    {"core::fmt::builders::DebugStruct::field", CALLEE_STRUCT_FIELD},
+	    {"core::fmt::builders::DebugTuple::field", CALLEE_TUPLE_FIELD},
+	    {"core::fmt::builders::DebugStruct::finish", CALLEE_STRUCT_FINISH},
+	    {"core::fmt::builders::DebugTuple::finish", CALLEE_TUPLE_FINISH},
 	};
 	enum callee r = CALLEE_OTHER;
-	char *d;
 	const char *m;
-	size_t i, ml;
+	char *d;
+	size_t i;
 
 	if (!sym)
-		return CALLEE_OTHER;
+		return CALLEE_UNKNOWN;
 	if (!strcmp(sym, "__rust_probestack"))
 		return CALLEE_BENIGN;
 	d = demangle__rust(sym);
 	if (!d)
 		return CALLEE_OTHER;
+	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (!strcmp(d, exact[i].name))
+			r = exact[i].c;
 	m = strrchr(d, ':');
-	if (m && m > d + 1 && m[-1] == ':') {
-		/* the method must belong to core::fmt::Formatter itself */
-		ml = (size_t)(m - 1 - d);
-			if ((ml == 22 && !strncmp(d, "<core::fmt::Formatter>", 22)) ||
-		    (ml == 20 && !strncmp(d, "core::fmt::Formatter", 20)) ||
-		    (ml == 42 && !strncmp(d, "<core::fmt::Formatter as core::fmt::Write>", 42))) {
-			m++;
-			for (i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
-				if (!strcmp(m, helpers[i]))
-					r = CALLEE_HELPER;
-			if (!strcmp(m, "write_str"))
-				r = CALLEE_WRITE_STR;
-		}
+	if (r == CALLEE_OTHER && m && m > d + 1 && m[-1] == ':' &&
+	    (((size_t)(m - 1 - d) == 22 && !strncmp(d, "<core::fmt::Formatter>", 22)) ||
+	     ((size_t)(m - 1 - d) == 20 && !strncmp(d, "core::fmt::Formatter", 20)))) {
+		for (i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
+			if (!strcmp(m + 1, helpers[i]))
+				r = CALLEE_HELPER;
 	}
 	free(d);
 	return r;
 }
 
-/* The names a derived impl of t prints, which its code must reference. */
-static int expected_names(const struct rtype *t, const char **names, int max, bool *fieldless)
+/* What a derived impl of t must show: names it prints, calls per kind, field vtables. */
+struct expect {
+	const char *names[MAX_NAMES];
+	bool field_name[MAX_NAMES]; /* checked in the builder shape only (see check_fn) */
+	int nnames;
+	int named_variants, tuple_variants, unit_variants; /* a struct counts as one variant */
+	bool single;					   /* a struct: its fields come in order */
+	int named_fields, tuple_fields;
+	/* per field of every variant: the 1.63 derive passes its name (NULL: tuple) and `&&field`
+	 */
+	const struct rtype *field_types[MAX_NAMES];
+	const char *field_names[MAX_NAMES];
+	int nfield_types;
+};
+
+static bool add_name(struct expect *e, const char *n, bool field)
 {
-	int i, n = 0;
-
-	*fieldless = false;
-	if (t->kind == RK_STRUCT) {
-		names[n++] = t->debug_name;
-		*fieldless = t->nfields == 0;
-		return n;
-	}
-	for (i = 0; i < t->nvariants && n < max; i++) {
-		const struct rtype *v = t->variants[i].type;
-
-		if (!t->variants[i].name)
-			return -1;
-		names[n++] = t->variants[i].name;
-		if (t->kind == RK_CENUM || !v || v->nfields == 0)
-			*fieldless = true;
-	}
-	return i < t->nvariants ? -1 : n;
+	if (!n || e->nnames == MAX_NAMES)
+		return false;
+	e->field_name[e->nnames] = field;
+	e->names[e->nnames++] = n;
+	return true;
 }
 
-/* The symbol a call/jmp operand leads to: a direct target, or a GOT slot's relocation. */
-static const char *call_target(const struct elf_image *img, const struct rfunc *f, cs_insn *in,
-			       bool *local)
+/* One struct or variant: its name and fields. */
+static bool expect_fields(struct expect *e, const char *name, const struct rtype *v)
 {
-	cs_x86 *x = &in->detail->x86;
-	uint64_t target = 0, start = 0;
-	const char *name = NULL;
+	int i, n = v ? v->nfields : 0;
 
-	*local = false;
-	if (x->op_count != 1)
-		return NULL;
-	if (x->operands[0].type == X86_OP_IMM) {
-		target = (uint64_t)x->operands[0].imm;
-		if (target >= f->low_pc && target < f->high_pc) {
-			*local = true;
-			return NULL;
-		}
-	} else if (x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP &&
-		   x->operands[0].mem.index == X86_REG_INVALID) {
-		uint64_t slot = in->address + in->size + x->operands[0].mem.disp;
-
-		if (elf_image__reloc_at(img, slot, &target, &name))
-			return NULL;
-		if (!target)
-			return name;
-	} else {
-		return NULL;
+	if (!add_name(e, name, false))
+		return false;
+	if (!n) {
+		e->unit_variants++;
+		return true;
 	}
-	name = elf_image__symbol_at(img, target, &start);
-	return name && start == target ? name : NULL;
+	if (v->tuple_fields) {
+		e->tuple_variants++;
+		e->tuple_fields += n;
+	} else {
+		e->named_variants++;
+		e->named_fields += n;
+	}
+	for (i = 0; i < n; i++) {
+		if (!v->tuple_fields && !add_name(e, v->fields[i].name, true))
+			return false;
+		if (e->nfield_types == MAX_NAMES || !v->fields[i].type)
+			return false;
+		e->field_names[e->nfield_types] = v->tuple_fields ? NULL : v->fields[i].name;
+		e->field_types[e->nfield_types++] = v->fields[i].type;
+	}
+	return true;
+}
+
+static bool expected(const struct rtype *t, struct expect *e)
+{
+	int i;
+
+	memset(e, 0, sizeof(*e));
+	e->single = t->kind == RK_STRUCT;
+	if (t->kind == RK_STRUCT)
+		return expect_fields(e, t->debug_name, t);
+	for (i = 0; i < t->nvariants; i++)
+		if (!expect_fields(e, t->variants[i].name,
+				   t->kind == RK_CENUM ? NULL : t->variants[i].type))
+			return false;
+	return true;
+}
+
+/* What one fmt function does: calls per kind, names and field vtables it references. */
+struct shape {
+	int calls[NCALLEES];
+	bool found[MAX_NAMES];
+	bool vt_used[MAX_NAMES];
+	int nmatched;
+	int bad_vtables, unresolved;
+};
+
+struct check {
+	const struct elf_image *img;
+	struct dwarf_index *idx;
+	const struct expect *e;
+	struct shape sh;
+};
+
+/*
+ * A 1.63 builder's field() call: DebugStruct::field(builder, name, len, value,
+ * vtable) or DebugTuple::field(builder, value, vtable). It must pass one
+ * field as the derive does: its name (exactly), and `&&field`, i.e. the vtable
+ * of `<&FieldType as Debug>`; in a struct, the fields in order. (The value
+ * pointer itself is not followed: a hand-written impl passing another field
+ * of the same type, as `&&`, in its place would pass too.)
+ */
+static void match_field(struct check *c, const struct fs_args *a, bool named)
+{
+	const struct expect *e = c->e;
+	struct shape *sh = &c->sh;
+	uint64_t vt = named ? a->r8 : a->rdx, name = named ? a->rsi : 0;
+	int64_t len = named ? a->rdx_imm : 0;
+	char buf[1200];
+	int k;
+
+	if (!vt || (named && (!name || len < 0))) {
+		sh->unresolved++; /* registers not followed: no verdict either way */
+		return;
+	}
+	for (k = 0; k < e->nfield_types; k++) {
+		const char *fn = e->field_names[k];
+
+		if (sh->vt_used[k] || !fn != !named)
+			continue;
+		if (named && (len != (int64_t)strlen(fn) || len >= (int64_t)sizeof(buf) ||
+			      elf_image__read(c->img, name, buf, (size_t)len) ||
+			      memcmp(buf, fn, (size_t)len)))
+			continue;
+		snprintf(buf, sizeof(buf), "<&%s as core::fmt::Debug>::{vtable}",
+			 e->field_types[k]->name);
+		if (!dwarf_types__vtable_named(c->idx, vt, buf))
+			continue;
+		/* a struct's fields in their order (an enum's variants are code blocks in any
+		 * order) */
+		if (e->single && k != sh->nmatched)
+			break;
+		sh->vt_used[k] = true;
+		sh->nmatched++;
+		return;
+	}
+	sh->bad_vtables++;
+}
+
+/* Which expected names the RIP-relative address a points at (names are not NUL-terminated). */
+static void on_lea(void *ctx, uint64_t a)
+{
+	struct check *c = ctx;
+	char buf[256];
+	int k;
+
+	for (k = 0; k < c->e->nnames; k++) {
+		size_t l = strlen(c->e->names[k]);
+
+		if (!c->sh.found[k] && l < sizeof(buf) && !elf_image__read(c->img, a, buf, l) &&
+		    !memcmp(buf, c->e->names[k], l))
+			c->sh.found[k] = true;
+	}
+}
+
+/* Each call leaving the function, once per path into it for the builders' field(). */
+static void on_leave(void *ctx, const struct fs_exit *x)
+{
+	struct check *c = ctx;
+	enum callee k = classify_callee(x->sym);
+	int p;
+
+	if (k == CALLEE_STRUCT_FIELD || k == CALLEE_TUPLE_FIELD) {
+		if (!x->npaths)
+			c->sh.unresolved++;
+		for (p = 0; p < x->npaths; p++) {
+			c->sh.calls[k]++;
+			match_field(c, &x->paths[p], k == CALLEE_STRUCT_FIELD);
+		}
+	} else {
+		c->sh.calls[k]++;
+	}
+	if ((k == CALLEE_OTHER || k == CALLEE_UNKNOWN) && getenv("RSTRACE_DEBUG_IMPL"))
+		fprintf(stderr, "debug_impl: call at 0x%llx to %s\n", (unsigned long long)x->addr,
+			x->sym ? x->sym : "?");
+}
+
+/* The derive's shape, rustc >= 1.64: helpers, and write_str for fieldless structs/variants. */
+static enum rdebug judge_helpers(const struct expect *e, const struct shape *sh)
+{
+	int builders = sh->calls[CALLEE_DEBUG_STRUCT] + sh->calls[CALLEE_DEBUG_TUPLE] +
+		       sh->calls[CALLEE_STRUCT_FIELD] + sh->calls[CALLEE_TUPLE_FIELD] +
+		       sh->calls[CALLEE_STRUCT_FINISH] + sh->calls[CALLEE_TUPLE_FINISH];
+
+	if (builders || (sh->calls[CALLEE_HELPER] && !(e->named_variants + e->tuple_variants)))
+		return RDBG_CUSTOM;
+	if (sh->calls[CALLEE_WRITE_STR] && !e->unit_variants)
+		return RDBG_CUSTOM;
+	return RDBG_DERIVED;
 }
 
 /*
- * A `jmp *%reg` of a match's jump table (PIC: lea table(%rip); movslq
- * (table,idx,4); add table; jmp): the table's first entry leads back into the
- * function. Anything else (a call through the Formatter's vtable) is not a
- * jump table.
+ * The derive's shape, rustc <= 1.63: per struct/variant with fields one
+ * debug_struct or debug_tuple (calls may be merged across variants, so at
+ * least one), one field() per field, each with `&&field`'s vtable, and a
+ * finish.
  */
-static bool jump_table(const struct elf_image *img, const struct rfunc *f, cs_insn *insn, size_t i)
+static enum rdebug judge_builders(const struct expect *e, const struct shape *sh)
 {
-	size_t k;
+	const int *c = sh->calls;
 
-	for (k = i; k-- > 0 && i - k <= 8;) {
-		cs_x86 *x = &insn[k].detail->x86;
-		uint64_t table;
-		int32_t rel;
-
-		if (insn[k].id != X86_INS_LEA || x->op_count != 2 || x->operands[1].type != X86_OP_MEM ||
-		    x->operands[1].mem.base != X86_REG_RIP)
-			continue;
-		table = insn[k].address + insn[k].size + x->operands[1].mem.disp;
-		if (elf_image__read(img, table, &rel, sizeof(rel)))
-			continue;
-		if (table + rel >= f->low_pc && table + rel < f->high_pc)
-			return true;
-	}
-	return false;
+	if (c[CALLEE_HELPER] || c[CALLEE_STRUCT_FIELD] != e->named_fields ||
+	    c[CALLEE_TUPLE_FIELD] != e->tuple_fields ||
+	    c[CALLEE_DEBUG_STRUCT] > e->named_variants ||
+	    c[CALLEE_DEBUG_TUPLE] > e->tuple_variants ||
+	    c[CALLEE_STRUCT_FINISH] > e->named_variants ||
+	    c[CALLEE_TUPLE_FINISH] > e->tuple_variants ||
+	    (!c[CALLEE_DEBUG_STRUCT] != !e->named_variants) ||
+	    (!c[CALLEE_DEBUG_TUPLE] != !e->tuple_variants) ||
+	    (!c[CALLEE_STRUCT_FINISH] != !e->named_variants) ||
+	    (!c[CALLEE_TUPLE_FINISH] != !e->tuple_variants) ||
+	    (c[CALLEE_WRITE_STR] && !e->unit_variants))
+		return RDBG_CUSTOM;
+	/* a field passed otherwise than the derive passes it */
+	if (sh->bad_vtables)
+		return RDBG_CUSTOM;
+	return sh->unresolved ? RDBG_UNKNOWN : RDBG_DERIVED;
 }
 
 /* Verdict for one out-of-line fmt function. */
-static enum rdebug check_fn(const struct elf_image *img, const struct rfunc *f, const struct rtype *t)
+static enum rdebug check_fn(struct dwarf_index *idx, const struct elf_image *img,
+			    const struct rfunc *f, const struct rtype *t)
 {
-	const char *names[64];
-	bool fieldless, found[64] = { false };
-	size_t len = f->high_pc - f->low_pc, n, i;
-	int nn, k, calls = 0;
-	enum rdebug r = RDBG_DERIVED;
-	uint8_t *code;
-	cs_insn *insn = NULL;
-	csh h;
+	struct expect *e = calloc(1, sizeof(*e));
+	struct check *c = calloc(1, sizeof(*c));
+	enum rdebug r = RDBG_UNKNOWN;
+	const int *n;
+	int k;
 
-	nn = expected_names(t, names, 64, &fieldless);
-	if (nn < 0 || len == 0 || len > MAX_FN_BYTES)
-		return RDBG_UNKNOWN;
-	code = malloc(len);
-	if (!code)
-		return RDBG_UNKNOWN;
-	if (elf_image__read(img, f->low_pc, code, len) || cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
-		free(code);
-		return RDBG_UNKNOWN;
-	}
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	n = cs_disasm(h, code, len, f->low_pc, 0, &insn);
-	for (i = 0; i < n && r == RDBG_DERIVED; i++) {
-		cs_x86 *x = &insn[i].detail->x86;
-		bool is_call = insn[i].id == X86_INS_CALL, local;
-		const char *sym;
-
-		if (insn[i].id == X86_INS_LEA && x->op_count == 2 && x->operands[1].type == X86_OP_MEM &&
-		    x->operands[1].mem.base == X86_REG_RIP) {
-			uint64_t a = insn[i].address + insn[i].size + x->operands[1].mem.disp;
-			char buf[256];
-
-			for (k = 0; k < nn; k++) {
-				size_t l = strlen(names[k]);
-
-				if (!found[k] && l < sizeof(buf) && !elf_image__read(img, a, buf, l) &&
-				    !memcmp(buf, names[k], l))
-					found[k] = true;
-			}
-			continue;
-		}
-		if (!is_call && !cs_insn_group(h, &insn[i], CS_GRP_JUMP))
-			continue;
-		sym = call_target(img, f, &insn[i], &local);
-		if (local)
-			continue;
-		if (!is_call && x->op_count == 1 && x->operands[0].type == X86_OP_REG &&
-		    jump_table(img, f, insn, i))
-			continue;
-		if (!is_call && !sym && x->op_count == 1 && x->operands[0].type != X86_OP_IMM) {
-			/* a jump table, or a call through a vtable (Formatter's Write): not provable */
-			r = RDBG_UNKNOWN;
-			break;
-		}
-		/* calls, and jumps leaving the function (tail calls) */
-		calls++;
-		switch (classify_callee(sym)) {
-		case CALLEE_HELPER:
-			/* a fieldless struct prints through write_str alone */
-			if (t->kind == RK_STRUCT && t->nfields == 0)
-				r = RDBG_CUSTOM;
-			break;
-		case CALLEE_WRITE_STR:
-			if (!fieldless)
-				r = RDBG_CUSTOM;
-			break;
-		case CALLEE_BENIGN:
-			calls--;
-			break;
-		default:
-			r = sym ? RDBG_CUSTOM : RDBG_UNKNOWN;
-			break;
-		}
-		if (r != RDBG_DERIVED && getenv("RSTRACE_DEBUG_IMPL"))
-			fprintf(stderr, "debug_impl: %s: call at 0x%llx to %s\n", t->name,
-				(unsigned long long)insn[i].address, sym ? sym : "?");
-	}
-	if (r == RDBG_DERIVED && !calls)
+	if (!e || !c || !expected(t, e))
+		goto out;
+	c->img = img;
+	c->idx = idx;
+	c->e = e;
+	if (fn_scan__run(img, f, on_leave, on_lea, c))
+		goto out;
+	n = c->sh.calls;
+	if (n[CALLEE_OTHER])
+		r = RDBG_CUSTOM;
+	else if (n[CALLEE_UNKNOWN])
 		r = RDBG_UNKNOWN;
-	for (k = 0; k < nn && r == RDBG_DERIVED; k++)
-		if (!found[k])
-			r = RDBG_UNKNOWN; /* the name it would print is not in its code */
-	if (n)
-		cs_free(insn, n);
-	cs_close(&h);
-	free(code);
+	else if (n[CALLEE_HELPER] || !(n[CALLEE_DEBUG_STRUCT] | n[CALLEE_DEBUG_TUPLE] |
+				       n[CALLEE_STRUCT_FIELD] | n[CALLEE_TUPLE_FIELD]))
+		r = judge_helpers(e, &c->sh);
+	else
+		r = judge_builders(e, &c->sh);
+	if (r == RDBG_DERIVED && !n[CALLEE_HELPER] && !n[CALLEE_WRITE_STR] &&
+	    !n[CALLEE_DEBUG_STRUCT] && !n[CALLEE_DEBUG_TUPLE])
+		r = RDBG_UNKNOWN; /* prints nothing we know of */
+	/*
+	 * A name it would print is not in its code. The helpers get the field
+	 * names of more than five fields in a table: only the builder shape is
+	 * held to them (the helpers are the derive's own).
+	 */
+	for (k = 0; k < e->nnames && r == RDBG_DERIVED; k++)
+		if (!c->sh.found[k] && (!e->field_name[k] || !n[CALLEE_HELPER]))
+			r = RDBG_UNKNOWN;
+out:
+	free(e);
+	free(c);
 	if (getenv("RSTRACE_DEBUG_IMPL"))
-		fprintf(stderr, "debug_impl: %s at 0x%llx: %d\n", t->name, (unsigned long long)f->low_pc, r);
+		fprintf(stderr, "debug_impl: %s at 0x%llx: %d\n", t->name,
+			(unsigned long long)f->low_pc, r);
 	return r;
 }
 
-static enum rdebug verdict(struct dwarf_index *idx, const struct elf_image *img, const struct rtype *t)
+static enum rdebug verdict(struct dwarf_index *idx, const struct elf_image *img,
+			   const struct rtype *t)
 {
 	char want[1024], got[1024], fn[1100];
 	struct rfunc *fs[MAX_IMPLS];
-	enum rdebug r = RDBG_NONE;
+	enum rdebug r = RDBG_ABSENT;
 	int i, n, total;
 
 	debug_impl__strip_generics(t->name, want, sizeof(want));
@@ -307,8 +424,8 @@ static enum rdebug verdict(struct dwarf_index *idx, const struct elf_image *img,
 		for (j = 0; j < nf; j++) {
 			struct rfunc *f = dwarf_index__func(idx, j);
 
-			if (!f->name || f->name[0] != '<' || !impl_type(f->name, got, sizeof(got)) ||
-			    strcmp(got, want))
+			if (!f->name || f->name[0] != '<' ||
+			    !impl_type(f->name, got, sizeof(got)) || strcmp(got, want))
 				continue;
 			if (n < MAX_IMPLS)
 				fs[n] = f;
@@ -316,20 +433,29 @@ static enum rdebug verdict(struct dwarf_index *idx, const struct elf_image *img,
 		}
 		total = n;
 	}
+	if (!total) {
+		/*
+		 * Inlined into every caller (opt-level >= 1): `<&T as Debug>::fmt`
+		 * is then T's impl inlined and nothing else (`(**self).fmt(f)`),
+		 * the same code to check.
+		 */
+		snprintf(got, sizeof(got), "<&%s as core::fmt::Debug>::fmt", t->name);
+		total = n = dwarf_index__funcs_named(idx, got, fs, MAX_IMPLS);
+	}
 	if (total > MAX_IMPLS)
 		return RDBG_UNKNOWN;
 	for (i = 0; i < n; i++) {
-		enum rdebug v = check_fn(img, fs[i], t);
+		enum rdebug v = check_fn(idx, img, fs[i], t);
 
 		if (v == RDBG_CUSTOM)
 			return RDBG_CUSTOM;
 		if (v == RDBG_UNKNOWN)
 			r = RDBG_UNKNOWN;
-		else if (r == RDBG_NONE)
+		else if (r == RDBG_ABSENT)
 			r = RDBG_DERIVED;
 	}
 	/* inlined into every caller: no code of its own to check */
-	if (r == RDBG_NONE && dwarf_index__inlined_named(idx, fn))
+	if (r == RDBG_ABSENT && dwarf_index__inlined_named(idx, fn))
 		r = RDBG_UNKNOWN;
 	return r;
 }

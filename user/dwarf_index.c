@@ -155,6 +155,13 @@ static const char *ns_crate(const struct dwarf_index *idx, int ns)
 
 /* ---- line tables ---- */
 
+static int row_cmp(const void *a, const void *b)
+{
+	const struct line_row *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
 static int load_lines(struct dwarf_index *idx, struct cu_info *cu)
 {
 	Dwarf_Die cudie = die_at(idx, cu->off);
@@ -194,6 +201,8 @@ static int load_lines(struct dwarf_index *idx, struct cu_info *cu)
 			cu->rows[i] = (struct line_row){ a, (int)ln, stmt, pe };
 		}
 		cu->nrows = cu->rows ? n : 0;
+		/* sequences come in any order: sorted, one function's rows are a range */
+		qsort(cu->rows, cu->nrows, sizeof(*cu->rows), row_cmp);
 	}
 	dwarf_srclines_dealloc_b(ctx);
 out:
@@ -209,22 +218,82 @@ out:
 static uint64_t body_pc(const struct cu_info *cu, uint64_t lo, uint64_t hi)
 {
 	uint64_t best = 0;
-	int i;
+	int a = 0, b = cu->nrows;
 
-	for (i = 0; i < cu->nrows; i++) {
-		const struct line_row *r = &cu->rows[i];
+	while (a < b) {
+		int mid = (a + b) / 2;
 
-		if (r->addr <= lo || r->addr >= hi)
-			continue;
-		if (r->prologue_end)
-			return r->addr;
-		if (r->stmt && (!best || r->addr < best))
-			best = r->addr;
+		if (cu->rows[mid].addr <= lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (; a < cu->nrows && cu->rows[a].addr < hi; a++) {
+		if (cu->rows[a].prologue_end)
+			return cu->rows[a].addr;
+		if (cu->rows[a].stmt && !best)
+			best = cu->rows[a].addr;
 	}
 	return best ? best : lo;
 }
 
 /* ---- functions ---- */
+
+/*
+ * What naming a function needs from DWARF. Its declaration may sit in a CU
+ * not walked yet (at opt-level >= 1 a concrete DIE refers to an abstract
+ * instance or declaration in another CU), so namespaces, crate, name and
+ * file are resolved by name_funcs() once every CU is walked.
+ */
+struct fn_todo {
+	int func;
+	int ns; /* namespace around the DIE itself, -1 if none */
+	uint64_t decl; /* last DIE of the origin/specification chain */
+	uint64_t file_die, decl_file; /* DW_AT_decl_file indexes the files of file_die's CU */
+	const char *dwname; /* DW_AT_name */
+	const char **tparams; /* template type parameter names (legacy symbols only) */
+	int ntparams;
+};
+
+struct todo {
+	struct fn_todo *v;
+	int n, cap;
+};
+
+#define MAX_CHAIN 8
+#define MAX_TPARAMS 64
+
+/* Names of the DW_TAG_template_type_parameter children of die, in order. */
+static void read_tparams(struct dwarf_index *idx, Dwarf_Die die, struct fn_todo *t)
+{
+	const char *names[MAX_TPARAMS];
+	Dwarf_Die child = NULL, next;
+	bool ok = true;
+	int n = 0;
+
+	if (dwarf_child(die, &child, NULL) != DW_DLV_OK)
+		return;
+	while (child) {
+		Dwarf_Half tag = 0;
+
+		dwarf_tag(child, &tag, NULL);
+		if (tag == DW_TAG_template_type_parameter) {
+			if (n == MAX_TPARAMS || !(names[n] = die_str(idx, child, DW_AT_name)))
+				ok = false; /* then no argument is matched to a name */
+			else
+				n++;
+		}
+		next = NULL;
+		if (dwarf_siblingof_b(idx->dbg, child, 1, &next, NULL) != DW_DLV_OK)
+			next = NULL;
+		dwarf_dealloc_die(child);
+		child = next;
+	}
+	if (!ok || !n || !(t->tparams = arena_alloc(idx, sizeof(*names) * n)))
+		return;
+	memcpy(t->tparams, names, sizeof(*names) * n);
+	t->ntparams = n;
+}
 
 /*
  * An abstract Debug::fmt (inlined everywhere, no code of its own): remembered
@@ -233,11 +302,19 @@ static uint64_t body_pc(const struct cu_info *cu, uint64_t lo, uint64_t hi)
 static void note_inlined(struct dwarf_index *idx, Dwarf_Die die)
 {
 	char *linkage = die_str(idx, die, DW_AT_linkage_name), *d;
+	struct fn_todo t = { 0 };
+	struct dw_fn dw = { 0 };
 	char **n;
 
 	if (!linkage || !strstr(linkage, "Debug$GT$3fmt"))
 		return;
-	d = demangle__rust(linkage);
+	/* named like functions with code, so that the same names find it */
+	dw.name = die_str(idx, die, DW_AT_name);
+	if (dw.name && dw.name[0] && strchr(dw.name + 1, '<'))
+		read_tparams(idx, die, &t);
+	dw.tparams = t.tparams;
+	dw.ntparams = t.ntparams;
+	d = demangle__display(linkage, &dw);
 	if (!d)
 		return;
 	n = grow_array(idx->inlined, &idx->capinlined, idx->ninlined + 1, sizeof(*n));
@@ -299,16 +376,53 @@ static void note_vtable(struct dwarf_index *idx, Dwarf_Die die)
 	idx->vtables[idx->nvtables++] = (struct vtable_var){ name, addr, toff };
 }
 
-static int add_func(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die die, int ns)
+/*
+ * Fills t (and the linkage name) from die and, for what die lacks, from the
+ * DIEs it refers to: DW_AT_abstract_origin (a concrete copy of an inlined
+ * function) and DW_AT_specification (a definition of a declaration), which
+ * may chain: concrete -> abstract instance -> declaration in its struct.
+ */
+static char *describe(struct dwarf_index *idx, Dwarf_Die die, struct fn_todo *t, uint64_t *line)
+{
+	Dwarf_Die d = die, od;
+	char *linkage = NULL;
+	uint64_t ref, off = die_offset(die);
+	int hops;
+
+	for (hops = 0; d; hops++) {
+		if (!linkage)
+			linkage = die_str(idx, d, DW_AT_linkage_name);
+		/* rustc puts them beside the name; v0 symbols have no use for them */
+		if (!t->dwname && (t->dwname = die_str(idx, d, DW_AT_name)) && t->dwname[0] &&
+		    strchr(t->dwname + 1, '<') && !(linkage && !strncmp(linkage, "_R", 2)))
+			read_tparams(idx, d, t);
+		if (!t->file_die && die_udata(d, DW_AT_decl_file, &t->decl_file))
+			t->file_die = off;
+		if (!*line)
+			die_udata(d, DW_AT_decl_line, line);
+		t->decl = off;
+		od = NULL;
+		if (hops < MAX_CHAIN && (die_ref(d, DW_AT_abstract_origin, &ref) ||
+					 die_ref(d, DW_AT_specification, &ref))) {
+			od = die_at(idx, ref);
+			off = ref;
+		}
+		if (d != die)
+			dwarf_dealloc_die(d);
+		d = od;
+	}
+	return linkage;
+}
+
+static int add_func(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die die, int ns,
+		    struct todo *td)
 {
 	Dwarf_Addr lo = 0, hi = 0;
 	Dwarf_Half form;
 	enum Dwarf_Form_Class cls;
-	uint64_t origin = 0, decl_file = 0, decl_line = 0;
-	Dwarf_Die odie = NULL;
+	uint64_t line = 0;
+	struct fn_todo *t;
 	struct rfunc *f;
-	char *linkage, *name;
-	char pathbuf[1024];
 
 	if (dwarf_lowpc(die, &lo, NULL) != DW_DLV_OK) {
 		note_inlined(idx, die);
@@ -323,68 +437,108 @@ static int add_func(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die die, 
 		hi += lo;
 	if (hi <= lo)
 		return 0;
-	if (die_ref(die, DW_AT_abstract_origin, &origin) || die_ref(die, DW_AT_specification, &origin))
-		odie = die_at(idx, origin);
-	linkage = die_str(idx, die, DW_AT_linkage_name);
-	if (!linkage && odie)
-		linkage = die_str(idx, odie, DW_AT_linkage_name);
-	name = die_str(idx, die, DW_AT_name);
-	if (!name && odie)
-		name = die_str(idx, odie, DW_AT_name);
-	if (!die_udata(die, DW_AT_decl_file, &decl_file) && odie)
-		die_udata(odie, DW_AT_decl_file, &decl_file);
-	if (!die_udata(die, DW_AT_decl_line, &decl_line) && odie)
-		die_udata(odie, DW_AT_decl_line, &decl_line);
-	if (ns < 0 && odie)
-		ns = ns_of(idx, origin);
-
-	idx->funcs = grow_array(idx->funcs, &idx->capfuncs, idx->nfuncs + 1, sizeof(*idx->funcs));
-	if (!idx->funcs) {
-		if (odie)
-			dwarf_dealloc_die(odie);
+	f = grow_array(idx->funcs, &idx->capfuncs, idx->nfuncs + 1, sizeof(*idx->funcs));
+	if (!f)
 		return -ENOMEM;
-	}
+	idx->funcs = f;
+	t = grow_array(td->v, &td->cap, td->n + 1, sizeof(*td->v));
+	if (!t)
+		return -ENOMEM;
+	td->v = t;
+	t = &td->v[td->n++];
+	memset(t, 0, sizeof(*t));
+	t->func = idx->nfuncs;
+	t->ns = ns;
 	f = &idx->funcs[idx->nfuncs];
 	f->id = idx->nfuncs++;
-	f->linkage = linkage;
+	f->linkage = describe(idx, die, t, &line);
 	f->low_pc = lo;
 	f->high_pc = hi;
 	f->die = die_offset(die);
-	f->line = (int)decl_line;
-	f->crate = (char *)ns_crate(idx, ns);
+	f->line = (int)line;
 	f->main = die_flag(die, DW_AT_main_subprogram);
-	if (linkage) {
-		char *d = demangle__rust(linkage);
-
-		if (d) {
-			f->name = arena_strdup(idx, d);
-			free(d);
-		}
-	}
-	if (!f->name) {
-		ns_path(idx, ns, pathbuf, sizeof(pathbuf));
-		strncat(pathbuf, name ? name : "?", sizeof(pathbuf) - strlen(pathbuf) - 1);
-		f->name = arena_strdup(idx, pathbuf);
-	}
 	if (!cu->lines_loaded)
 		load_lines(idx, cu);
 	f->body_pc = body_pc(cu, lo, hi);
-	if (decl_file) {
-		/* DWARF 5 file indexes are 0-based, earlier ones 1-based. */
-		int fi = cu->version >= 5 ? (int)decl_file : (int)decl_file - 1;
+	return 0;
+}
 
-		if (fi >= 0 && fi < cu->nfiles)
-			f->file = cu->files[fi];
+/* The CU holding a DIE offset (cus are in offset order). */
+static struct cu_info *cu_of(struct dwarf_index *idx, uint64_t off)
+{
+	int lo = 0, hi = idx->ncus - 1, best = -1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+
+		if (idx->cus[mid].off <= off) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
 	}
-	if (f->main && f->crate)
-		idx->main_crate = f->crate;
-	if (odie)
-		dwarf_dealloc_die(odie);
+	return best >= 0 ? &idx->cus[best] : NULL;
+}
+
+static void set_file(struct dwarf_index *idx, struct rfunc *f, const struct fn_todo *t)
+{
+	struct cu_info *cu = t->file_die ? cu_of(idx, t->file_die) : NULL;
+	int fi;
+
+	if (!cu || !t->decl_file)
+		return;
+	if (!cu->lines_loaded)
+		load_lines(idx, cu);
+	/* DWARF 5 file indexes are 0-based, earlier ones 1-based. */
+	fi = cu->version >= 5 ? (int)t->decl_file : (int)t->decl_file - 1;
+	if (fi >= 0 && fi < cu->nfiles)
+		f->file = cu->files[fi];
+}
+
+/* Crate, name and file of each function, now that every namespace is known. */
+static int name_funcs(struct dwarf_index *idx, const struct todo *td)
+{
+	const char *chain[64];
+	char pathbuf[1024];
+	int i, n, ns;
+
+	for (i = 0; i < td->n; i++) {
+		const struct fn_todo *t = &td->v[i];
+		struct rfunc *f = &idx->funcs[t->func];
+		struct dw_fn dw = { t->dwname, NULL, 0, t->tparams, t->ntparams };
+		char *d = NULL;
+
+		ns = t->ns >= 0 ? t->ns : ns_of(idx, t->decl);
+		f->crate = (char *)ns_crate(idx, ns);
+		for (n = 0; ns >= 0 && n < 64; ns = idx->ns[ns].parent)
+			chain[63 - n++] = idx->ns[ns].name;
+		dw.ns = chain + 64 - n;
+		dw.nns = ns < 0 ? n : 0; /* deeper than 64: no namespaces rather than wrong ones */
+		if (f->linkage)
+			d = demangle__display(f->linkage, &dw);
+		if (d) {
+			f->name = arena_strdup(idx, d);
+			free(d);
+		} else {
+			ns_path(idx, t->ns >= 0 ? t->ns : ns_of(idx, t->decl), pathbuf,
+				sizeof(pathbuf));
+			strncat(pathbuf, t->dwname ? t->dwname : "?",
+				sizeof(pathbuf) - strlen(pathbuf) - 1);
+			f->name = arena_strdup(idx, pathbuf);
+		}
+		if (!f->name)
+			return -ENOMEM;
+		set_file(idx, f, t);
+		if (f->main && f->crate)
+			idx->main_crate = f->crate;
+	}
 	return 0;
 }
 
 /* `end`: offset where the parent's DIEs stop, so a namespace ends at its next sibling. */
-static int walk(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die parent, int ns, uint64_t end)
+static int walk(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die parent, int ns, uint64_t end,
+		struct todo *td)
 {
 	Dwarf_Die child = NULL, next;
 	int err = 0;
@@ -413,11 +567,15 @@ static int walk(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die parent, i
 			idx->ns[me].name = die_str(idx, child, DW_AT_name);
 			if (!idx->ns[me].name)
 				idx->ns[me].name = "{anon}";
-			err = walk(idx, cu, child, me, idx->ns[me].end);
+			err = walk(idx, cu, child, me, idx->ns[me].end, td);
 		} else if (tag == DW_TAG_subprogram) {
-			err = add_func(idx, cu, child, ns);
+			err = add_func(idx, cu, child, ns, td);
 		} else if (tag == DW_TAG_variable) {
 			note_vtable(idx, child);
+		} else if (tag == DW_TAG_structure_type || tag == DW_TAG_enumeration_type ||
+			   tag == DW_TAG_union_type) {
+			/* older rustc (1.63) nests inherent methods, with code, in their type */
+			err = walk(idx, cu, child, ns, end, td);
 		}
 		dwarf_dealloc_die(child);
 		child = next;
@@ -427,11 +585,7 @@ static int walk(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die parent, i
 	return err;
 }
 
-/*
- * Without a handler libdwarf abort()s on any error reported to a NULL
- * Dwarf_Error (e.g. a debug-only file whose .eh_frame is NOBITS).
- */
-static void dwarf_quiet(Dwarf_Error err, Dwarf_Ptr arg)
+void dwarf_quiet(Dwarf_Error err, Dwarf_Ptr arg)
 {
 	(void)err;
 	(void)arg;
@@ -441,6 +595,7 @@ int dwarf_index__open(const char *path, struct dwarf_index **out)
 {
 	struct dwarf_index *idx;
 	Dwarf_Error derr = NULL;
+	struct todo td = { 0 };
 	int err = 0, res;
 
 	idx = calloc(1, sizeof(*idx));
@@ -486,14 +641,19 @@ int dwarf_index__open(const char *path, struct dwarf_index **out)
 		memset(ci, 0, sizeof(*ci));
 		ci->off = die_offset(cu);
 		ci->version = ver;
-		err = walk(idx, ci, cu, -1, next);
+		err = walk(idx, ci, cu, -1, next, &td);
 		dwarf_dealloc_die(cu);
 		if (err)
 			goto cleanup;
 	}
+	err = name_funcs(idx, &td);
+	if (err)
+		goto cleanup;
+	free(td.v);
 	*out = idx;
 	return 0;
 cleanup:
+	free(td.v);
 	dwarf_index__free(idx);
 	return err;
 }
@@ -519,7 +679,7 @@ int dwarf_index__from_symbols(const struct elf_image *img, struct dwarf_index **
 		bool func;
 
 		sym = elf_image__symbol(img, i, &addr, &size, &func);
-		if (!func || !size || !(d = demangle__rust(sym)))
+		if (!func || !size || !(d = demangle__display(sym, NULL)))
 			continue;
 		idx->funcs = grow_array(idx->funcs, &idx->capfuncs, idx->nfuncs + 1, sizeof(*idx->funcs));
 		if (!idx->funcs) {
@@ -624,241 +784,3 @@ bool dwarf_index__inlined_named(struct dwarf_index *idx, const char *name)
 	return false;
 }
 
-/* "&dyn a::T", "&mut dyn a::T", "alloc::boxed::Box<dyn a::T, A>" -> "a::T"; NULL if more than one trait. */
-/* ---- parameters and locations ---- */
-
-static void parse_entry_value(struct rop *op)
-{
-	const uint8_t *b = (const uint8_t *)(uintptr_t)op->op2;
-
-	if (!b || op->op1 == 0)
-		return;
-	op->sub_atom = b[0];
-	if (b[0] == DW_OP_regx && op->op1 >= 2)
-		op->sub_op1 = b[1] & 0x7f;
-}
-
-static int load_locs(struct dwarf_index *idx, Dwarf_Die die, struct rparam *p)
-{
-	Dwarf_Attribute attr;
-	Dwarf_Loc_Head_c head = NULL;
-	Dwarf_Unsigned n = 0, i, j;
-	unsigned int kind = 0;
-	int err = 0;
-
-	if (dwarf_attr(die, DW_AT_location, &attr, NULL) != DW_DLV_OK)
-		return 0; /* optimized out */
-	if (dwarf_get_loclist_c(attr, &head, &n, NULL) != DW_DLV_OK) {
-		dwarf_dealloc_attribute(attr);
-		return 0;
-	}
-	dwarf_get_loclist_head_kind(head, &kind, NULL);
-	p->is_list = kind != DW_LKIND_expression;
-	p->locs = arena_alloc(idx, sizeof(*p->locs) * (n ? n : 1));
-	for (i = 0; p->locs && i < n; i++) {
-		Dwarf_Small lle, src;
-		Dwarf_Unsigned rawlo, rawhi, opcount, eoff, doff;
-		Dwarf_Bool unavail;
-		Dwarf_Addr lo, hi;
-		Dwarf_Locdesc_c desc;
-		struct rloc *l = &p->locs[p->nlocs];
-
-		if (dwarf_get_locdesc_entry_d(head, i, &lle, &rawlo, &rawhi, &unavail, &lo, &hi,
-					      &opcount, &desc, &src, &eoff, &doff,
-					      NULL) != DW_DLV_OK)
-			continue;
-		if (!p->is_list) {
-			lo = 0;
-			hi = UINT64_MAX;
-		}
-		if (opcount == 0 || hi <= lo)
-			continue;
-		l->lo = lo;
-		l->hi = hi;
-		l->ops = arena_alloc(idx, sizeof(*l->ops) * opcount);
-		if (!l->ops) {
-			err = -ENOMEM;
-			break;
-		}
-		for (j = 0; j < opcount; j++) {
-			Dwarf_Small atom;
-			Dwarf_Unsigned o1, o2, o3, r1, r2, r3, br;
-
-			if (dwarf_get_location_op_value_d(desc, j, &atom, &o1, &o2, &o3, &r1, &r2,
-							  &r3, &br, NULL) != DW_DLV_OK)
-				break;
-			l->ops[j] = (struct rop){ .atom = atom, .op1 = o1, .op2 = o2 };
-			if (atom == DW_OP_entry_value || atom == DW_OP_GNU_entry_value)
-				parse_entry_value(&l->ops[j]);
-		}
-		l->nops = (int)j;
-		p->nlocs++;
-	}
-	dwarf_loc_head_c_dealloc(head);
-	dwarf_dealloc_attribute(attr);
-	return err;
-}
-
-/*
- * rustc emits some arguments (zero-sized ones, macro-generated names) as an
- * unnamed DW_TAG_formal_parameter plus a named DW_TAG_variable of the same
- * type declared on the same line: the variable carries the name.
- */
-static void name_unnamed_param(struct dwarf_index *idx, struct rfunc *f, Dwarf_Die var)
-{
-	uint64_t toff = 0, line = 0;
-	struct rtype *t;
-	int i;
-
-	if (!die_ref(var, DW_AT_type, &toff) || !die_udata(var, DW_AT_decl_line, &line))
-		return;
-	t = dwarf_types__load(idx, toff);
-	for (i = 0; i < f->nparams; i++) {
-		struct rparam *p = &f->params[i];
-
-		if (!p->name && p->type == t && p->decl_line == line) {
-			p->name = die_str(idx, var, DW_AT_name);
-			return;
-		}
-	}
-}
-
-int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f)
-{
-	Dwarf_Die die, child = NULL, next, odie = NULL;
-	uint64_t toff = 0, origin = 0, cc = 0;
-	Dwarf_Attribute attr;
-	int cap = 0, err = 0;
-
-	if (f->loaded)
-		return 0;
-	die = die_at(idx, f->die);
-	if (!die)
-		return -ENOENT;
-	if (die_ref(die, DW_AT_abstract_origin, &origin) || die_ref(die, DW_AT_specification, &origin))
-		odie = die_at(idx, origin);
-	if (die_ref(die, DW_AT_type, &toff) || (odie && die_ref(odie, DW_AT_type, &toff)))
-		f->ret = dwarf_types__load(idx, toff);
-	if (die_udata(die, DW_AT_calling_convention, &cc) ||
-	    (odie && die_udata(odie, DW_AT_calling_convention, &cc)))
-		f->nocall = cc == DW_CC_nocall;
-	f->frame_base_reg = -2;
-	if (dwarf_attr(die, DW_AT_frame_base, &attr, NULL) == DW_DLV_OK) {
-		Dwarf_Ptr blk;
-		Dwarf_Unsigned len;
-
-		if (dwarf_formexprloc(attr, &len, &blk, NULL) == DW_DLV_OK && len >= 1) {
-			uint8_t op = *(uint8_t *)blk;
-
-			if (op >= DW_OP_reg0 && op <= DW_OP_reg31)
-				f->frame_base_reg = op - DW_OP_reg0;
-			else if (op == DW_OP_call_frame_cfa)
-				f->frame_base_reg = -1;
-		}
-		dwarf_dealloc_attribute(attr);
-	}
-	if (dwarf_child(die, &child, NULL) == DW_DLV_OK) {
-		while (child && !err) {
-			Dwarf_Half tag = 0;
-
-			dwarf_tag(child, &tag, NULL);
-			if (tag == DW_TAG_formal_parameter) {
-				struct rparam *np = grow_array(f->params, &cap, f->nparams + 1, sizeof(*np));
-				struct rparam *p;
-				Dwarf_Die pod = NULL;
-				uint64_t po = 0;
-
-				if (!np) {
-					err = -ENOMEM;
-					break;
-				}
-				f->params = np;
-				p = &np[f->nparams++];
-				if (die_ref(child, DW_AT_abstract_origin, &po))
-					pod = die_at(idx, po);
-				p->name = die_str(idx, child, DW_AT_name);
-				if (!p->name && pod)
-					p->name = die_str(idx, pod, DW_AT_name);
-				if (die_ref(child, DW_AT_type, &toff) || (pod && die_ref(pod, DW_AT_type, &toff)))
-					p->type = dwarf_types__load(idx, toff);
-				err = load_locs(idx, child, p);
-				die_udata(child, DW_AT_decl_line, &p->decl_line);
-				if (pod)
-					dwarf_dealloc_die(pod);
-			} else if (tag == DW_TAG_variable) {
-				name_unnamed_param(idx, f, child);
-			}
-			next = NULL;
-			if (dwarf_siblingof_b(idx->dbg, child, 1, &next, NULL) != DW_DLV_OK)
-				next = NULL;
-			dwarf_dealloc_die(child);
-			child = next;
-		}
-		if (child)
-			dwarf_dealloc_die(child);
-	}
-	/* Parameters live in the arena like everything else. */
-	if (f->nparams) {
-		struct rparam *ap = arena_alloc(idx, sizeof(*ap) * f->nparams);
-
-		if (ap)
-			memcpy(ap, f->params, sizeof(*ap) * f->nparams);
-		free(f->params);
-		f->params = ap;
-		if (!ap)
-			err = -ENOMEM;
-	}
-	if (odie)
-		dwarf_dealloc_die(odie);
-	dwarf_dealloc_die(die);
-	f->loaded = !err;
-	return err;
-}
-
-int dwarf_index__set_cfi_file(struct dwarf_index *idx, const char *exe)
-{
-	Dwarf_Error derr = NULL;
-	int res;
-
-	idx->cfi_fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (idx->cfi_fd < 0)
-		return -errno;
-	res = dwarf_init_b(idx->cfi_fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, dwarf_quiet, NULL,
-			   &idx->cfi_dbg, &derr);
-	if (res != DW_DLV_OK) {
-		if (res == DW_DLV_ERROR)
-			dwarf_dealloc_error(NULL, derr);
-		idx->cfi_dbg = NULL;
-		return -ENODATA;
-	}
-	return 0;
-}
-
-int dwarf_index__cfa(struct dwarf_index *idx, uint64_t pc, int *reg, int64_t *off)
-{
-	Dwarf_Fde fde;
-	Dwarf_Addr lo, hi, row_pc, next_pc;
-	Dwarf_Small vtype;
-	Dwarf_Signed rel, r, o;
-	Dwarf_Ptr blk;
-	Dwarf_Bool more;
-
-	if (!idx->fdes_loaded) {
-		idx->fdes_loaded = true;
-		if (dwarf_get_fde_list_eh(idx->cfi_dbg ? idx->cfi_dbg : idx->dbg, &idx->cies, &idx->ncies, &idx->fdes, &idx->nfdes,
-					  NULL) != DW_DLV_OK)
-			idx->fdes = NULL;
-	}
-	if (!idx->fdes)
-		return -ENOENT;
-	if (dwarf_get_fde_at_pc(idx->fdes, pc, &fde, &lo, &hi, NULL) != DW_DLV_OK)
-		return -ENOENT;
-	if (dwarf_get_fde_info_for_cfa_reg3_b(fde, pc, &vtype, &rel, &r, &o, &blk, &row_pc, &more,
-					      &next_pc, NULL) != DW_DLV_OK)
-		return -ENOENT;
-	if (vtype != DW_EXPR_OFFSET || !rel)
-		return -ENOTSUP;
-	*reg = (int)r;
-	*off = o;
-	return 0;
-}

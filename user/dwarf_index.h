@@ -25,7 +25,7 @@ enum rkind {
 	RK_ENUM, /* has a DW_TAG_variant_part */
 	RK_CENUM, /* DW_TAG_enumeration_type: fieldless enum, `variants` are the enumerators */
 	/* std types whose Debug is known, recognised by path (layouts from DWARF) */
-	RK_NONZERO, /* core::num::NonZero<T>: the integer `inner` at inner_off */
+	RK_INNER, /* Debug is the `inner` value's at inner_off: NonZero, Pin, Wrapping, atomics */
 	RK_CELL, /* core::cell::Cell<T>: "Cell { value: T }" */
 	RK_REFCELL, /* core::cell::RefCell<T>: borrow flag (isize) at len_off */
 	RK_RC, /* Rc<T>/Arc<T>: pointer at ptr_off to `target` (RcInner/ArcInner), T at inner_off there */
@@ -34,15 +34,41 @@ enum rkind {
 	RK_HASHMAP, /* hashbrown table: ctrl at ptr_off, bucket_mask at cap_off, items at len_off; `target` = (K, V) or K */
 	RK_BTREE, /* BTreeMap/BTreeSet: root node at ptr_off, height at head_off, length at len_off */
 	RK_DYN, /* &dyn Trait / Box<dyn Trait>: data pointer at ptr_off, vtable at len_off */
+	RK_FATPTR, /* *const [T], *const dyn T (NonNull too): address at ptr_off, metadata at len_off */
+	RK_RANGE, /* core::ops ranges (`sub`): start at ptr_off, end at len_off, both `inner`;
+		     RangeInclusive's exhausted flag at head_off */
+	RK_LOCK, /* futex Mutex/RwLock (`sub`): u32 state at head_off, poison flag at len_off,
+		    the data `inner` at inner_off */
+	RK_TIMESPEC, /* Instant/SystemTime: tv_sec i64 at ptr_off, tv_nsec u32 at len_off */
+	RK_FIXED, /* Debug prints a fixed text, debug_name ("Sender { .. }", "PhantomData<u8>") */
+};
+
+/* RK_RANGE, RK_LOCK, RK_DEQUE variants */
+enum rsub {
+	RSUB_RANGE = 0, /* a..b */
+	RSUB_RANGE_INCL, /* a..=b */
+	RSUB_RANGE_FROM, /* a.. */
+	RSUB_RANGE_TO, /* ..b */
+	RSUB_RANGE_TO_INCL, /* ..=b */
+	RSUB_MUTEX = 0,
+	RSUB_RWLOCK,
+	RSUB_DEQUE_HEAD_LEN = 0, /* head at head_off, len at len_off (rustc >= 1.67) */
+	RSUB_DEQUE_TAIL_HEAD, /* ring from tail (head_off) to head (len_off), cap a power of 2 */
 };
 
 /* Whether a user type's Debug is the derived one (see debug_impl.h). */
 enum rdebug {
 	RDBG_UNCHECKED = 0,
 	RDBG_DERIVED, /* <T as Debug>::fmt calls only what #[derive(Debug)] calls */
-	RDBG_NONE, /* no Debug impl in the binary: the derived format is the only one possible */
+	RDBG_NONE, /* not a user struct/enum: no verdict needed */
 	RDBG_CUSTOM, /* a manual impl: its output is not derivable from the layout */
 	RDBG_UNKNOWN, /* could not be checked (inlined, unreadable code) */
+	/*
+	 * No code of a Debug impl in the binary: the program never formats the
+	 * type, or it has no impl. Absence proves nothing about which impl it
+	 * would be (an unused manual impl is not linked either).
+	 */
+	RDBG_ABSENT,
 };
 
 /* One concrete type behind a trait object: its vtable's address in the ELF file. */
@@ -96,6 +122,11 @@ struct rtype {
 	int nimpls;
 	uint64_t dyn_size; /* bytes to read at the data pointer: the largest impl */
 	uint8_t debug; /* enum rdebug, filled by debug_impl__check() */
+	uint8_t sub; /* enum rsub */
+	/* minor version of the rustc that built the type (1.x; std's Debug output varies), 0: unknown */
+	uint16_t rustc;
+	/* a std type whose Debug cannot be reproduced: why (the decoder shows its fields instead) */
+	const char *nodebug;
 	/* RK_ENUM */
 	struct rfield discr; /* type NULL: single variant, no discriminant */
 	struct rvariant *variants;
@@ -111,6 +142,9 @@ struct rop {
 	/* DW_OP_entry_value: the nested expression's first op */
 	uint8_t sub_atom;
 	uint64_t sub_op1;
+	/* DW_OP_implicit_value of op1 <= 8 bytes: the bytes (little endian), else 0 with big */
+	uint64_t value;
+	bool big;
 };
 
 /* A location expression valid for pc in [lo, hi). */
@@ -143,7 +177,9 @@ struct rfunc {
 	uint64_t die; /* concrete DIE */
 	/* filled by dwarf_index__load() */
 	bool loaded;
-	int frame_base_reg; /* DWARF register, or -1 for DW_OP_call_frame_cfa, -2 unknown */
+	/* DW_AT_frame_base = register (-1: the CFA, -2: not understood) + frame_base_off */
+	int frame_base_reg;
+	int64_t frame_base_off;
 	struct rparam *params;
 	int nparams;
 	struct rtype *ret; /* NULL: () */
@@ -173,6 +209,8 @@ int dwarf_index__load(struct dwarf_index *idx, struct rfunc *f);
  * --only-keep-debug) keeps .eh_frame only as an empty NOBITS section.
  */
 int dwarf_index__set_cfi_file(struct dwarf_index *idx, const char *exe);
+/* Code ranges [lo, hi) of .eh_frame FDEs (Rust emits one per function): how many; fills out if given. */
+size_t dwarf_index__code_ranges(struct dwarf_index *idx, uint64_t (*out)[2]);
 /* CFA rule at pc from .eh_frame: CFA = reg + off. */
 int dwarf_index__cfa(struct dwarf_index *idx, uint64_t pc, int *reg, int64_t *off);
 /* Functions (with code) whose demangled name is `name`; returns how many, fills up to max. */

@@ -83,6 +83,11 @@ Dwarf_Die die_at(struct dwarf_index *idx, uint64_t off);
 int ns_of(const struct dwarf_index *idx, uint64_t off);
 /* "crate::module::" of a namespace. */
 void ns_path(const struct dwarf_index *idx, int ns, char *buf, size_t len);
+/*
+ * libdwarf's error handler: without one it abort()s on any error reported to a
+ * NULL Dwarf_Error (e.g. a debug-only file whose .eh_frame is NOBITS).
+ */
+void dwarf_quiet(Dwarf_Error err, Dwarf_Ptr arg);
 /* The type at a DIE offset, loaded once (cached). */
 struct rtype *dwarf_types__load(struct dwarf_index *idx, uint64_t off);
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dwarf_internal.h"
+#include "dwarf_types.h"
 #include "grow.h"
 
 /* ---- types ---- */
@@ -45,7 +46,7 @@ static struct rtype **type_slot(struct dwarf_index *idx, uint64_t die)
 }
 
 
-static bool starts(const char *s, const char *p)
+bool dt_starts(const char *s, const char *p)
 {
 	return s && strncmp(s, p, strlen(p)) == 0;
 }
@@ -60,7 +61,7 @@ static char *debug_name(struct dwarf_index *idx, const char *name)
 	return d;
 }
 
-static struct rfield *field(const struct rtype *t, const char *name)
+struct rfield *dt_field(const struct rtype *t, const char *name)
 {
 	int i;
 
@@ -70,8 +71,7 @@ static struct rfield *field(const struct rtype *t, const char *name)
 	return NULL;
 }
 
-/* Offset of the first data pointer inside a RawVec-like struct, searched depth-first. */
-static bool find_ptr(const struct rtype *t, uint64_t base, uint64_t *off, int depth)
+bool dt_find_ptr(const struct rtype *t, uint64_t base, uint64_t *off, int depth)
 {
 	int i;
 
@@ -81,10 +81,11 @@ static bool find_ptr(const struct rtype *t, uint64_t base, uint64_t *off, int de
 		*off = base;
 		return true;
 	}
-	if (t->kind != RK_STRUCT && t->kind != RK_TUPLE)
+	/* NonNull/Unique are RK_INNER by now: std wrappers keep their fields */
+	if (t->kind != RK_STRUCT && t->kind != RK_TUPLE && t->kind != RK_INNER)
 		return false;
 	for (i = 0; i < t->nfields; i++)
-		if (find_ptr(t->fields[i].type, base + t->fields[i].off, off, depth + 1))
+		if (dt_find_ptr(t->fields[i].type, base + t->fields[i].off, off, depth + 1))
 			return true;
 	return false;
 }
@@ -176,17 +177,17 @@ static int load_members(struct dwarf_index *idx, Dwarf_Die die, struct rtype *t)
 	free(fs);
 	t->tuple_fields = t->nfields > 0 && t->fields[0].name && strcmp(t->fields[0].name, "__0") == 0;
 	/* element types that no member's type names */
-	if (tmpl && (t->kind == RK_VEC || starts(t->debug_name, "VecDeque") ||
-		     starts(t->debug_name, "RawTable")))
+	if (tmpl && (t->kind == RK_VEC || dt_starts(t->debug_name, "VecDeque") ||
+		     dt_starts(t->debug_name, "RawTable") ||
+		     dt_starts(t->name, "core::marker::PhantomData<")))
 		t->target = dwarf_types__load(idx, tmpl);
 	return 0;
 }
 
-/* Follows a path of named fields ("inner", "inner", …); NULL if one is missing. */
-static struct rtype *path(struct rtype *t, uint64_t *off, const char *const *names)
+struct rtype *dt_path(struct rtype *t, uint64_t *off, const char *const *names)
 {
 	for (; t && *names; names++) {
-		struct rfield *f = field(t, *names);
+		struct rfield *f = dt_field(t, *names);
 
 		if (!f)
 			return NULL;
@@ -196,307 +197,68 @@ static struct rtype *path(struct rtype *t, uint64_t *off, const char *const *nam
 	return t;
 }
 
-/* Newtypes down to one integer (NonZero<u32> -> NonZeroU32Inner -> u32). */
-static struct rtype *leaf_int(struct rtype *t, uint64_t *off, int depth)
+struct rtype *dt_leaf_int(struct rtype *t, uint64_t *off, int depth)
 {
 	if (!t || depth > 8)
 		return NULL;
 	if (t->kind == RK_INT || t->kind == RK_UINT)
 		return t;
-	if (t->kind != RK_STRUCT || t->nfields != 1)
+	/* std wrappers keep their fields whatever kind they were given */
+	if (t->nfields != 1 || t->kind == RK_ENUM || t->kind == RK_TUPLE)
 		return NULL;
 	*off += t->fields[0].off;
-	return leaf_int(t->fields[0].type, off, depth + 1);
+	return dt_leaf_int(t->fields[0].type, off, depth + 1);
 }
 
-/* The pointee of the thin pointer at the bottom of NonNull/Unique wrappers. */
-static struct rtype *thin_target(struct rtype *t, uint64_t *off, int depth)
+struct rtype *dt_thin_target(struct rtype *t, uint64_t *off, int depth)
 {
 	if (!t || depth > 8)
 		return NULL;
 	if (t->kind == RK_PTR || t->kind == RK_REF)
 		return t->size == 8 ? t->target : NULL;
-	if (t->kind != RK_STRUCT)
+	if (t->kind != RK_STRUCT && t->kind != RK_INNER)
 		return NULL;
-	if (t->nfields == 1 || field(t, "pointer")) {
-		struct rfield *f = t->nfields == 1 ? &t->fields[0] : field(t, "pointer");
+	if (t->nfields == 1 || dt_field(t, "pointer")) {
+		struct rfield *f = t->nfields == 1 ? &t->fields[0] : dt_field(t, "pointer");
 
 		*off += f->off;
-		return thin_target(f->type, off, depth + 1);
+		return dt_thin_target(f->type, off, depth + 1);
 	}
 	return NULL;
-}
-
-/*
- * std types whose Debug output is known (all std Debug impls of these are
- * fixed by std's source, not derived from user code). The layout comes from
- * DWARF; anything unexpected leaves the type a plain std struct, which the
- * decoder reports as unknown.
- */
-static void classify_std(struct dwarf_index *idx, struct rtype *t)
-{
-	const char *n = t->name;
-	uint64_t off = 0, o2 = 0;
-	struct rtype *x, *y;
-
-	if (starts(n, "core::num::nonzero::NonZero<")) {
-		x = leaf_int(t, &off, 0);
-		if (x && x->size == t->size) {
-			t->kind = RK_NONZERO;
-			t->inner = x;
-			t->inner_off = off;
-		}
-	} else if (starts(n, "core::cell::Cell<")) {
-		x = path(t, &off, (const char *const[]){ "value", "value", NULL });
-		if (x) {
-			t->kind = RK_CELL;
-			t->inner = x;
-			t->inner_off = off;
-		}
-	} else if (starts(n, "core::cell::RefCell<")) {
-		x = path(t, &off, (const char *const[]){ "value", "value", NULL });
-		y = path(t, &o2, (const char *const[]){ "borrow", "value", "value", NULL });
-		if (x && y && y->kind == RK_INT && y->size == 8) {
-			t->kind = RK_REFCELL;
-			t->inner = x;
-			t->inner_off = off;
-			t->len_off = o2;
-		}
-	} else if (starts(n, "alloc::rc::Rc<") || starts(n, "alloc::sync::Arc<")) {
-		struct rfield *p = field(t, "ptr");
-
-		x = p ? thin_target(p->type, &off, 0) : NULL;
-		if (x && x->kind == RK_STRUCT && x->sized) {
-			y = path(x, &o2, (const char *const[]){ n[7] == 'r' ? "value" : "data", NULL });
-			if (y && y->sized) {
-				t->kind = RK_RC;
-				t->ptr_off = p->off + off;
-				t->target = x;
-				t->inner = y;
-				t->inner_off = o2;
-			}
-		}
-	} else if (!strcmp(n, "std::path::PathBuf") || !strcmp(n, "std::ffi::os_str::OsString")) {
-		/* PathBuf { inner: OsString { inner: Buf { inner: Vec<u8> } } } (unix) */
-		x = path(t, &off, (const char *const[]){ "inner", "inner", NULL });
-		if (x && !strcmp(n, "std::path::PathBuf"))
-			x = path(x, &off, (const char *const[]){ "inner", NULL });
-		if (x && x->kind == RK_VEC && x->target && x->target->size == 1) {
-			t->kind = RK_STRING;
-			t->os_str = true;
-			t->ptr_off = off + x->ptr_off;
-			t->len_off = off + x->len_off;
-		}
-	} else if (!strcmp(n, "core::time::Duration")) {
-		struct rfield *secs = field(t, "secs"), *nanos = field(t, "nanos");
-
-		o2 = nanos ? nanos->off : 0;
-		x = nanos ? leaf_int(nanos->type, &o2, 0) : NULL;
-		if (secs && secs->type && secs->type->kind == RK_UINT && secs->type->size == 8 && x &&
-		    x->size == 4) {
-			t->kind = RK_DURATION;
-			t->ptr_off = secs->off;
-			t->len_off = o2;
-		}
-	}
-}
-
-/* The payload of Option<X>'s Some variant: its offset in the Option. */
-static struct rtype *some_payload(struct rtype *opt, uint64_t *off)
-{
-	int i;
-
-	if (!opt || opt->kind != RK_ENUM || !starts(opt->name, "core::option::Option<"))
-		return NULL;
-	for (i = 0; i < opt->nvariants; i++) {
-		struct rtype *v = opt->variants[i].type;
-
-		if (opt->variants[i].name && !strcmp(opt->variants[i].name, "Some") && v &&
-		    v->nfields == 1) {
-			*off += v->fields[0].off;
-			return v->fields[0].type;
-		}
-	}
-	return NULL;
-}
-
-/* BTreeMap<K, V> { root: Option<NodeRef { node, height }>, length } and its node layouts. */
-static void classify_btree(struct dwarf_index *idx, struct rtype *t, struct rtype *map, uint64_t base)
-{
-	struct rfield *root = field(map, "root"), *length = field(map, "length"), *f;
-	struct rtype *nr, *leaf, *internal, *keys, *vals;
-	uint64_t off = 0, node_off, height_off, poff = 0;
-	struct rfield *node, *height;
-
-	if (!root || !length)
-		return;
-	off = root->off;
-	nr = some_payload(root->type, &off);
-	node = nr ? field(nr, "node") : NULL;
-	height = nr ? field(nr, "height") : NULL;
-	if (!node || !height)
-		return;
-	node_off = off + node->off;
-	height_off = off + height->off;
-	poff = 0;
-	leaf = thin_target(node->type, &poff, 0);
-	if (!leaf || !leaf->sized || poff)
-		return;
-	/* LeafNode.parent: Option<NonNull<InternalNode<K, V>>> names the internal node type */
-	f = field(leaf, "parent");
-	poff = 0;
-	internal = f ? some_payload(f->type, &poff) : NULL;
-	poff = 0;
-	internal = internal ? thin_target(internal, &poff, 0) : NULL;
-	keys = field(leaf, "keys") ? field(leaf, "keys")->type : NULL;
-	vals = field(leaf, "vals") ? field(leaf, "vals")->type : NULL;
-	if (!internal || !internal->sized || !field(internal, "edges") || !field(internal, "data") ||
-	    field(internal, "data")->off != 0 || !keys || keys->kind != RK_ARRAY || !vals ||
-	    vals->kind != RK_ARRAY || !field(leaf, "len") || !keys->target || !vals->target)
-		return;
-	t->kind = RK_BTREE;
-	t->ptr_off = base + node_off;
-	t->head_off = base + height_off;
-	t->len_off = base + length->off;
-	t->leaf = leaf;
-	t->internal_size = internal->size;
-	t->node_len_off = field(leaf, "len")->off;
-	t->node_keys_off = field(leaf, "keys")->off;
-	t->node_vals_off = field(leaf, "vals")->off;
-	t->node_edges_off = field(internal, "edges")->off;
-	t->count = keys->count;
-	/* MaybeUninit<K> { uninit: (), value: ManuallyDrop<K> { value: K } } */
-	t->key = keys->target;
-	t->val = vals->target;
-}
-
-/* The type inside MaybeUninit<T>/ManuallyDrop<T> (same offset: both are transparent). */
-static struct rtype *uninit_inner(struct rtype *t)
-{
-	int depth;
-
-	for (depth = 0; t && depth < 6; depth++) {
-		struct rfield *v = field(t, "value");
-
-		if (!v && t->nfields == 1)
-			v = &t->fields[0];
-		if ((starts(t->name, "core::mem::maybe_uninit::MaybeUninit<") ||
-		     starts(t->name, "core::mem::manually_drop::ManuallyDrop<") ||
-		     starts(t->name, "core::mem::maybe_dangling::MaybeDangling<")) && v && v->off == 0)
-			t = v->type;
-		else
-			return t;
-	}
-	return NULL;
-}
-
-/* VecDeque, hashbrown's HashMap/HashSet, BTreeMap/BTreeSet. */
-static void classify_collection(struct dwarf_index *idx, struct rtype *t)
-{
-	const char *n = t->name;
-	uint64_t off = 0, o2 = 0;
-	struct rtype *x;
-
-	if (starts(n, "alloc::collections::vec_deque::VecDeque<")) {
-		struct rfield *buf = field(t, "buf"), *head = field(t, "head"), *len = field(t, "len");
-		struct rtype *inner;
-
-		if (!buf || !head || !len || !t->target || !t->target->sized)
-			return;
-		/* RawVec<T> { inner: RawVecInner { ptr, cap: Cap(usize), alloc } } */
-		off = buf->off;
-		inner = path(buf->type, &off, (const char *const[]){ "inner", NULL });
-		if (!inner || !field(inner, "ptr") || !field(inner, "cap"))
-			return;
-		o2 = off + field(inner, "cap")->off;
-		x = leaf_int(field(inner, "cap")->type, &o2, 0);
-		if (!x || x->size != 8 || !find_ptr(field(inner, "ptr")->type, off + field(inner, "ptr")->off,
-						    &off, 0))
-			return;
-		t->kind = RK_DEQUE;
-		t->ptr_off = off;
-		t->cap_off = o2;
-		t->head_off = head->off;
-		t->len_off = len->off;
-	} else if (starts(n, "std::collections::hash::map::HashMap<") ||
-		   starts(n, "std::collections::hash::set::HashSet<")) {
-		bool set = starts(n, "std::collections::hash::set::");
-		struct rtype *raw, *inner;
-		struct rfield *ctrl, *mask, *items;
-
-		raw = path(t, &off, set ? (const char *const[]){ "base", "map", "table", NULL }
-					: (const char *const[]){ "base", "table", NULL });
-		if (!raw || !raw->target || !raw->target->sized)
-			return;
-		inner = path(raw, &off, (const char *const[]){ "table", NULL });
-		ctrl = inner ? field(inner, "ctrl") : NULL;
-		mask = inner ? field(inner, "bucket_mask") : NULL;
-		items = inner ? field(inner, "items") : NULL;
-		if (!ctrl || !mask || !items || !find_ptr(ctrl->type, off + ctrl->off, &o2, 0))
-			return;
-		x = raw->target; /* (K, V), or (K, ()) for a set */
-		if (x->kind != RK_TUPLE || x->nfields != 2)
-			return;
-		t->kind = RK_HASHMAP;
-		t->is_set = set;
-		t->target = x;
-		t->ptr_off = o2;
-		t->cap_off = off + mask->off;
-		t->len_off = off + items->off;
-		t->key = x->fields[0].type;
-		t->key_off = x->fields[0].off;
-		t->val = set ? NULL : x->fields[1].type;
-		t->val_off = x->fields[1].off;
-	} else if (starts(n, "alloc::collections::btree::map::BTreeMap<")) {
-		classify_btree(idx, t, t, 0);
-	} else if (starts(n, "alloc::collections::btree::set::BTreeSet<")) {
-		struct rfield *m = field(t, "map");
-
-		if (m && m->type && m->type->kind == RK_BTREE) {
-			t->kind = RK_BTREE;
-			t->is_set = true;
-			t->ptr_off = m->off + m->type->ptr_off;
-			t->head_off = m->off + m->type->head_off;
-			t->len_off = m->off + m->type->len_off;
-			t->leaf = m->type->leaf;
-			t->internal_size = m->type->internal_size;
-			t->node_len_off = m->type->node_len_off;
-			t->node_keys_off = m->type->node_keys_off;
-			t->node_vals_off = m->type->node_vals_off;
-			t->node_edges_off = m->type->node_edges_off;
-			t->count = m->type->count;
-			t->key = m->type->key;
-			t->val = NULL;
-		}
-	}
-	if (t->kind == RK_BTREE) {
-		t->key = uninit_inner(t->key);
-		if (!t->is_set)
-			t->val = uninit_inner(t->val);
-		if (!t->key || !t->key->sized || (!t->is_set && (!t->val || !t->val->sized)))
-			t->kind = RK_STRUCT;
-
-	}
 }
 
 static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char *ns)
 {
-	struct rfield *dp = field(t, "data_ptr"), *len = field(t, "length");
+	struct rfield *dp = dt_field(t, "data_ptr"), *len = dt_field(t, "length");
 	const char *n = t->name;
 
 	if (t->kind == RK_ENUM)
 		return;
 	/* trait objects: the concrete type comes from the vtable at run time */
-	if (strstr(n, "dyn ")) {
-		struct rfield *p = field(t, "pointer"), *vt = field(t, "vtable");
+	if (dt_starts(n, "&dyn ") || dt_starts(n, "&mut dyn ") || dt_starts(n, "&(dyn ") ||
+	    dt_starts(n, "&mut (dyn ") || dt_starts(n, "alloc::boxed::Box<dyn ") ||
+	    dt_starts(n, "alloc::boxed::Box<(dyn ")) {
+		struct rfield *p = dt_field(t, "pointer"), *vt = dt_field(t, "vtable");
 
 		t->kind = RK_UNKNOWN;
-		if (p && vt && t->nfields == 2 && t->size == 16 &&
-		    (starts(n, "&dyn ") || starts(n, "&mut dyn ") ||
-		     starts(n, "alloc::boxed::Box<dyn "))) {
+		if (p && vt && t->nfields == 2 && t->size == 16) {
 			t->kind = RK_DYN;
 			t->ptr_off = p->off;
 			t->len_off = vt->off;
+		}
+		return;
+	}
+	/* raw pointers to unsized types: Debug shows the address (and, lately, the metadata) */
+	if (dt_starts(n, "*const ") || dt_starts(n, "*mut ")) {
+		struct rfield *a = dp ? dp : dt_field(t, "pointer"), *m = dp ? len : dt_field(t, "vtable");
+
+		t->kind = RK_UNKNOWN;
+		if (a && m && t->nfields == 2 && t->size == 16 && a->type && a->type->size == 8 &&
+		    m->type && m->type->size == 8) {
+			t->kind = RK_FATPTR;
+			t->sub = !dp; /* 1: the metadata is a vtable */
+			t->ptr_off = a->off;
+			t->len_off = m->off;
 		}
 		return;
 	}
@@ -521,7 +283,7 @@ static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char
 		return;
 	}
 	if (strcmp(ns, "alloc::string::") == 0 && strcmp(t->debug_name, "String") == 0) {
-		struct rfield *vec = field(t, "vec");
+		struct rfield *vec = dt_field(t, "vec");
 
 		if (vec && vec->type && vec->type->kind == RK_VEC) {
 			t->kind = RK_STRING;
@@ -531,10 +293,10 @@ static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char
 		return;
 	}
 	if (strcmp(ns, "alloc::vec::") == 0 && strcmp(t->debug_name, "Vec") == 0) {
-		struct rfield *buf = field(t, "buf"), *l = field(t, "len");
+		struct rfield *buf = dt_field(t, "buf"), *l = dt_field(t, "len");
 		uint64_t p;
 
-		if (buf && l && find_ptr(buf->type, buf->off, &p, 0)) {
+		if (buf && l && dt_find_ptr(buf->type, buf->off, &p, 0)) {
 			t->ptr_off = p;
 			t->len_off = l->off;
 			return;
@@ -546,8 +308,7 @@ static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char
 		t->kind = RK_TUPLE;
 		return;
 	}
-	classify_std(idx, t);
-	classify_collection(idx, t);
+	dwarf_std__classify(idx, t);
 }
 
 /* Enumerators of a fieldless enum; values kept as the low `size` bytes (i8 -1 is 0xff). */
@@ -599,6 +360,32 @@ static int load_enumerators(struct dwarf_index *idx, Dwarf_Die die, struct rtype
 	return 0;
 }
 
+/* [T; N]: element type and count (DW_AT_count or DW_AT_upper_bound of the subrange). */
+static void load_array(struct dwarf_index *idx, Dwarf_Die die, struct rtype *t)
+{
+	char full[2048];
+	Dwarf_Die sub = NULL;
+	uint64_t count = 0, ub = 0, toff = 0;
+
+	if (die_ref(die, DW_AT_type, &toff))
+		t->target = dwarf_types__load(idx, toff);
+	if (dwarf_child(die, &sub, NULL) == DW_DLV_OK) {
+		if (die_udata(sub, DW_AT_count, &count))
+			t->count = count;
+		else if (die_udata(sub, DW_AT_upper_bound, &ub))
+			t->count = ub + 1;
+		dwarf_dealloc_die(sub);
+	}
+	t->kind = t->target ? RK_ARRAY : RK_UNKNOWN;
+	if (t->target && t->target->sized) {
+		t->size = t->count * t->target->size;
+		t->sized = true;
+	}
+	snprintf(full, sizeof(full), "[%s; %llu]", t->target && t->target->name ? t->target->name : "?",
+		 (unsigned long long)t->count);
+	t->name = arena_strdup(idx, full);
+}
+
 struct rtype *dwarf_types__load(struct dwarf_index *idx, uint64_t off)
 {
 	struct rtype **slot = type_slot(idx, off), *t;
@@ -626,6 +413,7 @@ struct rtype *dwarf_types__load(struct dwarf_index *idx, uint64_t off)
 	dwarf_tag(die, &tag, NULL);
 	name = die_str(idx, die, DW_AT_name);
 	t->sized = die_udata(die, DW_AT_byte_size, &t->size);
+	t->rustc = (uint16_t)dwarf_types__rustc(idx, off);
 	ns_path(idx, ns_of(idx, off), nsbuf, sizeof(nsbuf));
 
 	switch (tag) {
@@ -654,7 +442,7 @@ struct rtype *dwarf_types__load(struct dwarf_index *idx, uint64_t off)
 		}
 		if (die_ref(die, DW_AT_type, &toff))
 			t->target = dwarf_types__load(idx, toff);
-		if (name && (name[0] == '&' || starts(name, "alloc::boxed::Box<")))
+		if (name && (name[0] == '&' || dt_starts(name, "alloc::boxed::Box<")))
 			t->kind = RK_REF;
 		else
 			t->kind = RK_PTR;
@@ -672,7 +460,7 @@ struct rtype *dwarf_types__load(struct dwarf_index *idx, uint64_t off)
 			break;
 		}
 		t->kind = RK_STRUCT;
-		if (strcmp(nsbuf, "alloc::vec::") == 0 && starts(name, "Vec<"))
+		if (strcmp(nsbuf, "alloc::vec::") == 0 && dt_starts(name, "Vec<"))
 			t->kind = RK_VEC;
 		load_members(idx, die, t);
 		classify_struct(idx, t, nsbuf);
@@ -683,29 +471,9 @@ struct rtype *dwarf_types__load(struct dwarf_index *idx, uint64_t off)
 		t->debug_name = debug_name(idx, name);
 		t->kind = load_enumerators(idx, die, t) ? RK_UNKNOWN : RK_CENUM;
 		break;
-	case DW_TAG_array_type: {
-		Dwarf_Die sub = NULL;
-		uint64_t count = 0, ub = 0;
-
-		if (die_ref(die, DW_AT_type, &toff))
-			t->target = dwarf_types__load(idx, toff);
-		if (dwarf_child(die, &sub, NULL) == DW_DLV_OK) {
-			if (die_udata(sub, DW_AT_count, &count))
-				t->count = count;
-			else if (die_udata(sub, DW_AT_upper_bound, &ub))
-				t->count = ub + 1;
-			dwarf_dealloc_die(sub);
-		}
-		t->kind = t->target ? RK_ARRAY : RK_UNKNOWN;
-		if (t->target && t->target->sized) {
-			t->size = t->count * t->target->size;
-			t->sized = true;
-		}
-		snprintf(full, sizeof(full), "[%s; %llu]", t->target && t->target->name ? t->target->name : "?",
-			 (unsigned long long)t->count);
-		t->name = arena_strdup(idx, full);
+	case DW_TAG_array_type:
+		load_array(idx, die, t);
 		break;
-	}
 	case DW_TAG_typedef:
 	case DW_TAG_const_type:
 	case DW_TAG_volatile_type:
@@ -818,3 +586,56 @@ struct rtype *dwarf_index__type_by_name(struct dwarf_index *idx, const char *nam
 	return NULL;
 }
 
+
+bool dwarf_types__vtable_named(struct dwarf_index *idx, uint64_t addr, const char *name)
+{
+	int i;
+
+	for (i = 0; i < idx->nvtables; i++)
+		if (idx->vtables[i].addr == addr && !strcmp(idx->vtables[i].name, name))
+			return true;
+	return false;
+}
+
+/* "clang LLVM (rustc version 1.63.0)" -> 63; 0 if not rustc 1.x. */
+static unsigned producer_minor(const char *p)
+{
+	const char *v = p ? strstr(p, "rustc version 1.") : NULL;
+	unsigned m = 0;
+
+	if (!v)
+		return 0;
+	for (v += 16; *v >= '0' && *v <= '9' && m < 10000; v++)
+		m = m * 10 + (unsigned)(*v - '0');
+	return *v == '.' ? m : 0;
+}
+
+unsigned dwarf_types__rustc(struct dwarf_index *idx, uint64_t off)
+{
+	int lo = 0, hi = idx->ncus - 1, best = -1;
+	Dwarf_Attribute attr;
+	Dwarf_Die cu;
+	char *s = NULL;
+	unsigned m = 0;
+
+	/* cus are in offset order: the last one starting at or before off */
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+
+		if (idx->cus[mid].off <= off) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	if (best < 0 || !(cu = die_at(idx, idx->cus[best].off)))
+		return 0;
+	if (dwarf_attr(cu, DW_AT_producer, &attr, NULL) == DW_DLV_OK) {
+		if (dwarf_formstring(attr, &s, NULL) == DW_DLV_OK)
+			m = producer_minor(s);
+		dwarf_dealloc_attribute(attr);
+	}
+	dwarf_dealloc_die(cu);
+	return m;
+}

@@ -20,6 +20,7 @@ struct sym {
 	uint64_t addr, size;
 	const char *name;
 	bool func;
+	bool local; /* STB_LOCAL */
 };
 
 struct elf_image {
@@ -84,7 +85,8 @@ static int load_symbols(struct elf_image *img, Elf *elf)
 			}
 			/* Names point into the mapping, which lives as long as img. */
 			img->syms[img->nsyms++] = (struct sym){ s.st_value, s.st_size, name,
-								GELF_ST_TYPE(s.st_info) == STT_FUNC };
+								GELF_ST_TYPE(s.st_info) == STT_FUNC,
+								GELF_ST_BIND(s.st_info) == STB_LOCAL };
 		}
 	}
 	qsort(img->syms, img->nsyms, sizeof(*img->syms), sym_cmp);
@@ -215,6 +217,29 @@ const char *elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr, ui
 	return img->syms[lo].name;
 }
 
+int elf_image__symbol_local(const struct elf_image *img, uint64_t vaddr)
+{
+	uint64_t start = 0;
+	size_t lo = 0, hi = img->nsyms;
+	int local = -1;
+
+	if (!elf_image__symbol_at(img, vaddr, &start) || start != vaddr)
+		return -1;
+	/* aliases at one address: global if any of them is */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (img->syms[mid].addr < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < img->nsyms && img->syms[lo].addr == vaddr; lo++)
+		if (img->syms[lo].func)
+			local = local == 0 ? 0 : img->syms[lo].local;
+	return local;
+}
+
 static Elf_Scn *section(const struct elf_image *img, const char *name, GElf_Shdr *sh)
 {
 	Elf_Scn *scn = NULL;
@@ -291,6 +316,20 @@ static void load_relocs(struct elf_image *img)
 		}
 	}
 	qsort(img->relocs, img->nrelocs, sizeof(*img->relocs), reloc_cmp);
+}
+
+size_t elf_image__nrelocs(const struct elf_image *img)
+{
+	struct elf_image *m = (struct elf_image *)img;
+
+	if (!m->relocs_loaded)
+		load_relocs(m);
+	return m->nrelocs;
+}
+
+uint64_t elf_image__reloc_target(const struct elf_image *img, size_t i)
+{
+	return i < img->nrelocs ? img->relocs[i].target : 0;
 }
 
 int elf_image__reloc_at(const struct elf_image *img, uint64_t vaddr, uint64_t *target,

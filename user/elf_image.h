@@ -14,6 +14,8 @@ void elf_image__free(struct elf_image *img);
 int elf_image__offset(const struct elf_image *img, uint64_t vaddr, uint64_t *off);
 /* Copies len bytes of the file image at vaddr; -ERANGE outside the file's segments. */
 int elf_image__read(const struct elf_image *img, uint64_t vaddr, void *buf, size_t len);
+/* Whether the function symbol at vaddr is STB_LOCAL (1) or not (0); -1: no symbol starts there. */
+int elf_image__symbol_local(const struct elf_image *img, uint64_t vaddr);
 /* The name of the symbol containing vaddr, or NULL. */
 const char *elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr, uint64_t *start);
 /*
@@ -22,6 +24,9 @@ const char *elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr, ui
  * symbol's address (*target, 0 if undefined here) and *name. -ENOENT if no
  * relocation covers vaddr.
  */
+/* The relocations of .rela.dyn: how many, and the pointer each stores (0: an undefined symbol). */
+size_t elf_image__nrelocs(const struct elf_image *img);
+uint64_t elf_image__reloc_target(const struct elf_image *img, size_t i);
 int elf_image__reloc_at(const struct elf_image *img, uint64_t vaddr, uint64_t *target,
 			const char **name);
 /* Whether the file has a section of that name (e.g. ".debug_info"). */

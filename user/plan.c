@@ -3,200 +3,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <capstone/capstone.h>
-#include <dwarf.h>
-#include "plan.h"
 #include "abi.h"
+#include "callgraph.h"
 #include "debug_impl.h"
+#include "dwarf_types.h"
+#include "fcode.h"
+#include "plan.h"
 #include "plan_follow.h"
+#include "prologue.h"
 
 #define RAX 0
 #define RDX 1
 #define RSP 7
 
-/*
- * Stack slots the SSE return registers are reloaded from right before a ret
- * (opt-level 0 code: `movss 0x34(%rsp),%xmm0; add $0x108,%rsp; ret`). The
- * exit probe then goes on the first reload, where the slots are still inside
- * the frame: below rsp at the ret, a signal could overwrite them.
- */
-struct sse_ret {
-	uint64_t pc;
-	int64_t disp[2]; /* xmm0, xmm1: rsp-relative at pc */
-	bool have[2];
-};
-
 struct builder {
 	struct step_builder sb;
-	const struct sse_ret *sse;
+	const struct fexit *exit; /* the ret probed (NULL at an entry that is also the exit) */
+	const struct sse_reload *sse;
 	struct rfunc *f;
-	int cfa_reg;
-	int64_t cfa_off;
-	bool cfa_ok;
+	struct callgraph *cg;
 };
-
-
-static const struct rloc *loc_at(const struct rparam *p, uint64_t pc)
-{
-	int i;
-
-	for (i = 0; i < p->nlocs; i++)
-		if (pc >= p->locs[i].lo && pc < p->locs[i].hi)
-			return &p->locs[i];
-	return NULL;
-}
-
-static int reg_of_atom(const struct rop *op, int *reg)
-{
-	if (op->atom >= DW_OP_reg0 && op->atom <= DW_OP_reg31)
-		*reg = op->atom - DW_OP_reg0;
-	else if (op->atom == DW_OP_regx)
-		*reg = (int)op->op1;
-	else
-		return -1;
-	return *reg <= 16 ? 0 : -1;
-}
-
-/* Memory operand: DW_OP_fbreg / DW_OP_bregN / DW_OP_bregx -> register + offset. */
-static int mem_of_atom(struct builder *b, const struct rop *op, int *reg, int64_t *off)
-{
-	if (op->atom >= DW_OP_breg0 && op->atom <= DW_OP_breg31) {
-		*reg = op->atom - DW_OP_breg0;
-		*off = (int64_t)op->op1;
-	} else if (op->atom == DW_OP_bregx) {
-		*reg = (int)op->op1;
-		*off = (int64_t)op->op2;
-	} else if (op->atom == DW_OP_fbreg) {
-		if (b->f->frame_base_reg >= 0) {
-			*reg = b->f->frame_base_reg;
-			*off = (int64_t)op->op1;
-		} else if (b->f->frame_base_reg == -1 && b->cfa_ok) {
-			*reg = b->cfa_reg;
-			*off = b->cfa_off + (int64_t)op->op1;
-		} else {
-			return -1;
-		}
-	} else {
-		return -1;
-	}
-	return *reg <= 16 ? 0 : -1;
-}
-
-/*
- * Turns the location of v at pc into root steps. Pieces (DW_OP_piece) are
- * appended into one blob so the value is contiguous, as in memory.
- */
-static int root_steps(struct builder *b, struct plan_value *v, const struct rloc *loc, uint64_t pc)
-{
-	uint64_t size = v->type->size, done = 0;
-	int i = 0, first = -1;
-	bool gap = false;
-
-	if (!loc || loc->nops == 0) {
-		v->error = "optimized out at the probe point";
-		return -1;
-	}
-	while (i < loc->nops) {
-		const struct rop *op = &loc->ops[i];
-		struct rst_step st = { .flags = first >= 0 ? RST_STEP_APPEND : 0 };
-		uint64_t psize;
-		int reg, j = i, s;
-		int64_t off;
-		bool is_piece;
-
-		/* one simple location: ops up to the next DW_OP_piece */
-		while (j < loc->nops && loc->ops[j].atom != DW_OP_piece)
-			j++;
-		is_piece = j < loc->nops;
-		psize = is_piece ? loc->ops[j].op1 : size - done;
-		if (j - i == 0) {
-			/* empty piece: the bytes are not available */
-			if (gap && v->unknown_hi != done) {
-				v->error = "value split with several unavailable pieces";
-				return -1;
-			}
-			if (!gap)
-				v->unknown_lo = done;
-			gap = true;
-			v->unknown_hi = done + psize;
-			st.op = RST_OP_MEM;
-			st.reg = RSP;
-			st.max_len = psize;
-		} else if (j - i == 1 && reg_of_atom(op, &reg) == 0) {
-			if (psize > 8) {
-				v->error = "value wider than its register location";
-				return -1;
-			}
-			st.op = RST_OP_REG;
-			st.reg = reg;
-			st.max_len = psize;
-		} else if (j - i == 1 && mem_of_atom(b, op, &reg, &off) == 0) {
-			st.op = RST_OP_MEM;
-			st.reg = reg;
-			st.off = off;
-			st.max_len = psize;
-		} else if (j - i == 2 && (op->atom == DW_OP_entry_value || op->atom == DW_OP_GNU_entry_value) &&
-			   loc->ops[i + 1].atom == DW_OP_stack_value) {
-			/* At the function's first instruction the entry value is the register itself. */
-			struct rop sub = { .atom = op->sub_atom, .op1 = op->sub_op1 };
-
-			if (pc != b->f->low_pc || reg_of_atom(&sub, &reg) || psize > 8) {
-				v->error = "entry value of a register no longer known at the probe point";
-				return -1;
-			}
-			st.op = RST_OP_REG;
-			st.reg = reg;
-			st.max_len = psize;
-		} else if (j - i == 2 && op->atom >= DW_OP_breg0 && op->atom <= DW_OP_breg16 &&
-			   loc->ops[i + 1].atom == DW_OP_stack_value && psize <= 8) {
-			/* the value is an address computed from a register, e.g. &local */
-			st.op = RST_OP_REG;
-			st.reg = op->atom - DW_OP_breg0;
-			st.off = (int64_t)op->op1;
-			st.max_len = psize;
-		} else if (!is_piece && first < 0 && j - i == 2 && loc->ops[i + 1].atom == DW_OP_deref &&
-			   mem_of_atom(b, op, &reg, &off) == 0) {
-			/* a spilled pointer to the value: read the pointer, then the value */
-			struct rst_step ps = { .op = RST_OP_MEM, .reg = reg, .off = off, .max_len = 8 };
-			int p = steps__add(&b->sb, &ps, NULL);
-
-			if (p < 0)
-				return -1;
-			s = steps__deref(&b->sb, p, 0, -1, 1, size, v->type);
-			if (s < 0)
-				return -1;
-			v->root = s;
-			return 0;
-		} else {
-			v->error = "location expression not supported";
-			return -1;
-		}
-		if (st.max_len > RST_READ_MAX) {
-			v->error = "value larger than one read";
-			return -1;
-		}
-		s = steps__add(&b->sb, &st, NULL);
-		if (s < 0) {
-			v->error = "capture plan full";
-			return -1;
-		}
-		if (first < 0)
-			first = s;
-		done += psize;
-		i = is_piece ? j + 1 : j;
-	}
-	if (done < size) {
-		if (gap) {
-			v->error = "value split with several unavailable pieces";
-			return -1;
-		}
-		v->unknown_lo = done;
-		v->unknown_hi = size;
-	}
-	v->root = first;
-	return 0;
-}
-
 
 static int reg_step(struct builder *b, int reg, uint64_t len, bool append)
 {
@@ -204,6 +30,38 @@ static int reg_step(struct builder *b, int reg, uint64_t len, bool append)
 			       .flags = append ? RST_STEP_APPEND : 0 };
 
 	return steps__add(&b->sb, &st, NULL);
+}
+
+/* The registers the ABI returns a value of representation a in. */
+static unsigned ret_regs(const struct abi *a, const struct rtype *t)
+{
+	if (a->kind == ABI_PAIR)
+		return (a->prim[0] == PRIM_FLOAT ? CG_XMM0 : CG_RAX) |
+		       (a->prim[1] == PRIM_FLOAT ? (a->prim[0] == PRIM_FLOAT ? CG_XMM1 : CG_XMM0)
+						 : (a->prim[0] == PRIM_FLOAT ? CG_RAX : CG_RDX));
+	if (a->kind == ABI_SCALAR && a->prim[0] == PRIM_FLOAT)
+		return CG_XMM0;
+	return t->size > 8 ? CG_RAX | CG_RDX : CG_RAX;
+}
+
+/*
+ * The code right before this ret defines every return register the value
+ * needs (fcode.h), or reloads the SSE ones from the frame (opt-level 0).
+ */
+static bool set_here(const struct builder *b, const struct abi *a, const struct rtype *t)
+{
+	uint64_t lo = a->kind == ABI_PAIR ? a->size[0] : t->size > 8 ? 8 : t->size;
+	uint64_t hi = a->kind == ABI_PAIR ? a->size[1] : t->size > 8 ? t->size - 8 : 0;
+	const struct fexit *e = b->exit;
+	bool f0 = a->prim[0] == PRIM_FLOAT, f1 = a->kind == ABI_PAIR && a->prim[1] == PRIM_FLOAT;
+
+	if (!e)
+		return false;
+	if (f0 || f1)
+		return b->sse && (a->kind != ABI_PAIR || (f0 && f1 && b->sse->have[1]));
+	if (!(e->set_regs & FCODE_RAX) || e->set_width[0] < lo)
+		return false;
+	return !hi || ((e->set_regs & FCODE_RDX) && e->set_width[1] >= hi);
 }
 
 /*
@@ -227,6 +85,20 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 	a = abi__of(t);
 	if (a.kind == ABI_UNKNOWN && t->size > 16)
 		a.kind = ABI_MEMORY; /* too big for registers whatever its representation */
+	/*
+	 * LLVM may have dropped the value: IPSCCP when no caller reads it, DAE
+	 * (DW_CC_nocall, which also marks functions that only lost arguments).
+	 * Evidence that it is there: the code before the ret sets the registers,
+	 * or a caller reads them. An sret pointer stays while the ABI is intact.
+	 */
+	if (!(a.kind == ABI_MEMORY && t->size > 8 && !b->f->nocall) && !set_here(b, &a, t) &&
+	    !(b->cg && callgraph__returns_value(b->cg, b->f->low_pc, ret_regs(&a, t),
+						!b->f->nocall))) {
+		v->error = b->f->nocall ? "return value removed by the optimizer (DW_CC_nocall)"
+					: "no caller reads the return value and nothing sets it "
+					  "before this ret: the optimizer may have dropped it";
+		return -1;
+	}
 	if (a.kind == ABI_SCALAR && a.prim[0] == PRIM_FLOAT && b->sse && b->sse->have[0] &&
 	    !b->sse->have[1]) {
 		struct rst_step st = { .op = RST_OP_MEM, .reg = RSP, .off = b->sse->disp[0],
@@ -277,11 +149,8 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 		}
 		break;
 	case ABI_MEMORY:
+		/* rustc returns an aggregate of up to 8 bytes cast to an integer, floats or not */
 		if (t->size <= 8) {
-			if (abi__has_float(t, 0)) {
-				v->error = "return registers of this layout not derived";
-				return -1;
-			}
 			root = reg_step(b, RAX, t->size, false);
 			break;
 		}
@@ -309,20 +178,8 @@ done:
 	return 0;
 }
 
-static int site_cfa(struct dwarf_index *idx, struct builder *b, uint64_t pc)
-{
-	int reg;
-	int64_t off;
-
-	b->cfa_ok = dwarf_index__cfa(idx, pc, &reg, &off) == 0 && reg >= 0 && reg <= 16;
-	b->sb.site->bpf.cfa_reg = b->cfa_ok ? reg : 0xff;
-	b->sb.site->bpf.cfa_off = b->cfa_ok ? off : 0;
-	b->cfa_reg = reg;
-	b->cfa_off = off;
-	return 0;
-}
-
-static struct plan_site *new_site(struct plan_func *pf, uint64_t pc, enum rst_site kind)
+static struct plan_site *new_site(struct plan_func *pf, uint64_t pc, enum rst_site kind,
+				  int nvalues)
 {
 	struct plan_site *s = realloc(pf->sites, sizeof(*s) * (pf->nsites + 1));
 
@@ -334,341 +191,309 @@ static struct plan_site *new_site(struct plan_func *pf, uint64_t pc, enum rst_si
 	s->pc = pc;
 	s->bpf.func_id = pf->func->id;
 	s->bpf.site = kind;
+	s->bpf.cond = RST_COND_NONE;
 	s->ip_step = -1;
-	return s;
+	s->values = calloc(nvalues ? nvalues : 1, sizeof(*s->values));
+	return s->values ? s : NULL;
 }
 
-static int located_at(const struct rfunc *f, uint64_t pc)
+static void site_cfa(struct dwarf_index *idx, struct plan_site *site)
 {
-	int i, n = 0;
+	int reg;
+	int64_t off;
+	bool ok = dwarf_index__cfa(idx, site->pc, &reg, &off) == 0 && reg >= 0 && reg <= 16;
 
-	for (i = 0; i < f->nparams; i++) {
-		const struct rparam *p = &f->params[i];
+	site->bpf.cfa_reg = ok ? reg : 0xff;
+	site->bpf.cfa_off = ok ? off : 0;
+}
 
-		if (!p->type || (p->type->sized && p->type->size == 0))
-			continue;
-		/* a single expression (stack slot) holds only once the prologue stored it */
-		if (p->is_list ? loc_at(p, pc) != NULL : (p->nlocs && pc >= f->body_pc))
-			n++;
+/* The steps copying one piece of a parameter, appended to the value's blob. */
+static int piece_steps(struct builder *b, const struct src_piece *p, bool append)
+{
+	struct rst_step st = { .max_len = p->len, .flags = append ? RST_STEP_APPEND : 0 };
+	int ptr;
+
+	switch (p->kind) {
+	case SRC_REG:
+	case SRC_CONST:
+		st.op = RST_OP_REG;
+		st.reg = p->kind == SRC_CONST ? RST_REG_NONE : p->reg;
+		st.off = p->off;
+		if (p->len > 8)
+			return -1;
+		break;
+	case SRC_MEM:
+		st.op = RST_OP_MEM;
+		st.reg = p->reg;
+		st.off = p->off;
+		break;
+	case SRC_GAP:
+		/* any readable bytes keep the later pieces at their offsets; never decoded */
+		st.op = RST_OP_MEM;
+		st.reg = RSP;
+		break;
+	case SRC_DEREF:
+		/* the pointer (a hidden step), then what it points to */
+		st.op = p->ptr_mem ? RST_OP_MEM : RST_OP_REG;
+		st.reg = p->reg;
+		st.off = p->off;
+		st.max_len = 8;
+		ptr = steps__add(&b->sb, &st, NULL);
+		if (ptr < 0)
+			return -1;
+		ptr = steps__deref(&b->sb, ptr, 0, -1, 1, p->len, NULL);
+		if (ptr >= 0)
+			b->sb.site->bpf.steps[ptr].off = p->add;
+		return ptr;
+	default:
+		return -1;
 	}
-	return n;
+	if (st.max_len > RST_READ_MAX)
+		return -1;
+	return steps__add(&b->sb, &st, NULL);
+}
+
+/* A parameter's root: the steps that copy its bytes, whatever pointers they hold. */
+static void param_root(struct builder *b, struct plan_value *v, const struct param_src *src)
+{
+	int i, s;
+
+	v->unknown_lo = src->unknown_lo;
+	v->unknown_hi = src->unknown_hi;
+	if (src->error) {
+		v->error = src->error;
+		return;
+	}
+	for (i = 0; i < src->npieces; i++) {
+		s = piece_steps(b, &src->piece[i], i > 0);
+		if (s < 0) {
+			v->error = src->piece[i].len > RST_READ_MAX ? "value larger than one read"
+								     : "capture plan full";
+			v->root = -1;
+			return;
+		}
+		if (i == 0)
+			v->root = s;
+	}
 }
 
 /*
- * The entry probe's pc: the one in [low_pc, body_pc] where most parameters
- * have a location, earliest on ties. Location lists are exact per pc, and no
- * code of the function body has run before body_pc, so every location there
- * still holds the entry value. Candidates are low_pc, body_pc and the starts
- * of location list ranges in between (rustc at opt-level 0 describes a
- * by-reference argument from the instruction after `sub rsp`).
+ * Pointers inside the parameters, with a fair share of the steps left after
+ * every parameter's own bytes: one large argument (a &Regex, a map) never
+ * starves the plain ones after it. Shares are filled smallest need first, so
+ * what a small parameter does not use goes to the larger ones.
  */
-static uint64_t entry_pc(const struct rfunc *f)
+static void follow_params(struct builder *b, struct plan_site *site)
 {
-	uint64_t best = f->low_pc;
-	int i, j, n, most = located_at(f, f->low_pc);
+	int need[RST_MAX_STEPS > 64 ? RST_MAX_STEPS : 64] = { 0 }, order[64], n = 0, i, j;
+	int left = RST_MAX_STEPS - site->bpf.nsteps;
 
-	n = located_at(f, f->body_pc);
-	if (n > most) {
-		best = f->body_pc;
-		most = n;
+	for (i = 0; i < site->nvalues && n < 64; i++) {
+		struct plan_value *v = &site->values[i];
+		struct plan_site *dry;
+		struct step_builder sb;
+
+		if (v->root < 0 || !v->type)
+			continue;
+		/* a dry run on a copy says how many steps this value would take */
+		dry = malloc(sizeof(*dry));
+		if (!dry)
+			return;
+		*dry = *site;
+		sb = b->sb;
+		sb.site = dry;
+		sb.limit = 0;
+		steps__follow(&sb, v->type, v->root, 0, 0);
+		need[i] = dry->bpf.nsteps - site->bpf.nsteps + (dry->steps_dropped ? 1 : 0);
+		free(dry);
+		order[n++] = i;
 	}
-	for (i = 0; i < f->nparams; i++) {
-		const struct rparam *p = &f->params[i];
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && need[order[j]] < need[order[j - 1]]; j--) {
+			int t = order[j];
 
-		for (j = 0; p->is_list && j < p->nlocs; j++) {
-			uint64_t pc = p->locs[j].lo;
-
-			if (pc <= f->low_pc || pc > f->body_pc)
-				continue;
-			n = located_at(f, pc);
-			if (n > most || (n == most && pc < best)) {
-				best = pc;
-				most = n;
-			}
+			order[j] = order[j - 1];
+			order[j - 1] = t;
 		}
+	for (i = 0; i < n; i++) {
+		struct plan_value *v = &site->values[order[i]];
+		int share = left / (n - i), before = site->bpf.nsteps;
+
+		site->steps_dropped = false;
+		b->sb.limit = site->bpf.nsteps + share;
+		steps__follow(&b->sb, v->type, v->root, 0, 0);
+		v->budget_cut = site->steps_dropped;
+		left -= site->bpf.nsteps - before;
 	}
-	return best;
+	b->sb.limit = 0;
+	site->steps_dropped = false;
+	for (i = 0; i < site->nvalues; i++)
+		site->steps_dropped |= site->values[i].budget_cut;
 }
 
-static int build_entry(struct dwarf_index *idx, struct plan_func *pf, const struct plan_limits *lim,
-		       bool (*redact)(const char *, void *), void *rctx)
+static void ret_value(struct builder *b, struct plan_value *v)
+{
+	v->name = "return";
+	v->type = b->f->ret ? b->f->ret : dwarf_types__unit_return(b->sb.idx, b->f);
+	v->root = -1;
+	if (v->type && v->type->size)
+		ret_steps(b, v);
+}
+
+static int build_entry(const struct plan_ctx *c, struct plan_func *pf, const struct entry_point *ep)
 {
 	struct rfunc *f = pf->func;
-	struct builder b = { .sb = { .idx = idx, .lim = lim }, .f = f };
-	struct plan_site *site = new_site(pf, entry_pc(f), RST_SITE_ENTRY);
+	struct plan_site *site = new_site(pf, ep->pc, RST_SITE_ENTRY, f->nparams + 1);
+	struct builder b = { .sb = { .idx = c->idx, .lim = c->lim }, .f = f, .cg = c->cg };
 	int i;
 
 	if (!site)
 		return -ENOMEM;
 	b.sb.site = site;
-	site->max_array = lim->max_array;
-	site_cfa(idx, &b, site->pc);
-	site->values = calloc(f->nparams ? f->nparams : 1, sizeof(*site->values));
-	if (!site->values)
-		return -ENOMEM;
+	site->max_array = c->lim->max_array;
+	site_cfa(c->idx, site);
 	site->nvalues = f->nparams;
 	for (i = 0; i < f->nparams; i++) {
 		struct plan_value *v = &site->values[i];
-		const struct rparam *p = &f->params[i];
 
-		v->name = p->name ? p->name : "_";
-		v->type = p->type;
+		v->name = f->params[i].name ? f->params[i].name : "_";
+		v->type = f->params[i].type;
 		v->root = -1;
-		if (redact && redact(v->name, rctx)) {
+		if (c->redact && c->redact(v->name, c->redact_ctx))
 			v->redacted = true;
-			continue;
-		}
-		if (!v->type || !v->type->sized) {
+		else if (!v->type || !v->type->sized)
 			v->error = "type not described in DWARF";
-			continue;
-		}
-		if (v->type->size == 0)
-			continue; /* ZST: nothing to read, decoder prints it from the type */
-		if (root_steps(&b, v, loc_at(p, site->pc), site->pc) == 0)
-			steps__follow(&b.sb, v->type, v->root, 0, 0);
+		else if (v->type->size) /* ZST: nothing to read, decoded from the type */
+			param_root(&b, v, &ep->params[i]);
+	}
+	follow_params(&b, site);
+	site->exit_kind = ep->exit;
+	if (ep->exit == FEXIT_TAIL) {
+		site->ret = &site->values[f->nparams];
+		site->ret->name = "return";
+		site->ret->root = -1;
+		site->ret->error = "returned through a tail call";
+	} else if (ep->exit == FEXIT_RET) {
+		site->ret = &site->values[f->nparams];
+		ret_value(&b, site->ret);
 	}
 	return 0;
 }
 
-static int build_exit(struct dwarf_index *idx, struct plan_func *pf, uint64_t pc, enum rst_site kind,
-		      const struct plan_limits *lim, const struct sse_ret *sse)
+static int build_exit(const struct plan_ctx *c, struct plan_func *pf, const struct fexit *e)
 {
-	struct builder b = { .sb = { .idx = idx, .lim = lim }, .f = pf->func, .sse = sse };
-	struct plan_site *site = new_site(pf, pc, kind);
-	struct plan_value *v;
+	struct builder b = { .sb = { .idx = c->idx, .lim = c->lim }, .f = pf->func, .cg = c->cg };
+	uint64_t pc = e->kind == FEXIT_RET && e->has_sse ? e->sse.pc : e->pc;
+	struct plan_site *site = new_site(pf, pc, e->kind == FEXIT_RET ? RST_SITE_RET : RST_SITE_TAIL, 1);
 
 	if (!site)
 		return -ENOMEM;
 	b.sb.site = site;
-	site->max_array = lim->max_array;
-	site_cfa(idx, &b, pc);
-	v = site->values = calloc(1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
+	b.sse = e->kind == FEXIT_RET && e->has_sse ? &e->sse : NULL;
+	b.exit = e;
+	site->max_array = c->lim->max_array;
+	site_cfa(c->idx, site);
 	site->nvalues = 1;
-	v->name = "return";
-	v->type = pf->func->ret;
-	v->root = -1;
-	if (kind == RST_SITE_TAIL)
-		v->error = "returned through a tail call";
-	else if (v->type && v->type->size)
-		ret_steps(&b, v);
+	site->ret = &site->values[0];
+	if (e->kind == FEXIT_TAIL) {
+		site->ret->name = "return";
+		site->ret->root = -1;
+		site->ret->error = "returned through a tail call";
+		if (e->cond >= 0)
+			site->bpf.cond = (uint8_t)e->cond;
+		return 0;
+	}
+	ret_value(&b, site->ret);
 	return 0;
 }
 
-static bool writes_reg(csh h, cs_insn *in, x86_reg want)
+static uint8_t min_u8(uint8_t a, uint8_t b)
 {
-	cs_regs rd, wr;
-	uint8_t nrd = 0, nwr = 0, i;
-
-	if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
-		return false;
-	for (i = 0; i < nwr; i++) {
-		x86_reg r = wr[i];
-
-		if (want == X86_REG_RAX && (r == X86_REG_RAX || r == X86_REG_EAX || r == X86_REG_AX || r == X86_REG_AL))
-			return true;
-		if (want == X86_REG_RDX && (r == X86_REG_RDX || r == X86_REG_EDX || r == X86_REG_DX || r == X86_REG_DL))
-			return true;
-	}
-	return false;
+	return a < b ? a : b;
 }
 
 /*
- * rustc at opt-level >= 1 may drop a return value nobody uses (LLVM's dead
- * argument elimination) while DWARF still declares it: the register then holds
- * garbage. Trust a register at a ret only if straight-line code before the ret
- * writes it, not a call and with no branch landing in between.
+ * Why the function's returns need probes on each ret, or NULL when one
+ * uretprobe may see them: it replaces the return address, which a Rust
+ * panic unwinding through the frame cannot get past (the process aborts).
  */
-static bool reg_set_before(csh h, cs_insn *insn, size_t ret, const uint64_t *targets, size_t ntargets,
-			   x86_reg reg)
+static const char *ret_mechanism(const struct plan_ctx *c, const struct rfunc *f,
+				 const struct fcode *code, const struct entry_point *ep)
 {
-	size_t i = ret, k;
+	int i;
 
-	while (i-- > 0) {
-		if (insn[i].id == X86_INS_CALL)
-			return false;
-		if (writes_reg(h, &insn[i], reg))
-			return true;
-		for (k = 0; k < ntargets; k++)
-			if (targets[k] == insn[i].address)
-				return false;
-		if (insn[i].id == X86_INS_RET || insn[i].id == X86_INS_JMP)
-			return false;
+	if (c->no_uretprobes)
+		return "uretprobes not used";
+	if (!c->cg)
+		return "no call graph";
+	if (ep->exit)
+		return "its entry instruction is also its exit";
+	for (i = 0; i < code->nexits; i++) {
+		if (code->exits[i].kind != FEXIT_RET)
+			return "leaves by tail calls (a uretprobe would see the callee's return)";
+		if (code->exits[i].has_sse)
+			return "float return reloaded from the stack before ret (read there)";
 	}
-	return false;
+	if (!code->nexits)
+		return "no ret";
+	if (code->opaque_jumps)
+		return "an indirect jmp that may be a tail call";
+	return callgraph__no_uretprobe(c->cg, f->low_pc, c->panic_abort);
 }
 
-static bool epilogue_insn(cs_insn *in)
+int plan__build(const struct plan_ctx *c, struct rfunc *f, struct plan_func *out, char *why,
+		size_t whylen)
 {
-	cs_x86 *x = &in->detail->x86;
-
-	if (in->id == X86_INS_POP && x->op_count == 1 && x->operands[0].type == X86_OP_REG &&
-	    x->operands[0].reg != X86_REG_RSP)
-		return true;
-	return (in->id == X86_INS_ADD || in->id == X86_INS_LEA) && x->op_count == 2 &&
-	       x->operands[0].type == X86_OP_REG && x->operands[0].reg == X86_REG_RSP &&
-	       (x->operands[1].type == X86_OP_IMM ||
-		(x->operands[1].type == X86_OP_MEM && x->operands[1].mem.base == X86_REG_RSP &&
-		 x->operands[1].mem.index == X86_REG_INVALID));
-}
-
-/*
- * Before ret: only epilogue instructions (pop, add/lea rsp), and before them
- * the reloads of xmm0/xmm1 from rsp-based slots; no branch lands in between,
- * so every return through this ret passes the first reload.
- */
-static bool sse_reloads(cs_insn *insn, size_t ret, const uint64_t *targets, size_t ntargets,
-			struct sse_ret *o)
-{
-	size_t j = ret, k;
-
-	memset(o, 0, sizeof(*o));
-	while (j > 0 && epilogue_insn(&insn[j - 1]))
-		j--;
-	while (j > 0) {
-		cs_insn *in = &insn[j - 1];
-		cs_x86 *x = &in->detail->x86;
-		int r;
-
-		if ((in->id != X86_INS_MOVSS && in->id != X86_INS_MOVSD && in->id != X86_INS_MOVQ) ||
-		    x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
-		    x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RSP ||
-		    x->operands[1].mem.index != X86_REG_INVALID)
-			break;
-		if (x->operands[0].reg == X86_REG_XMM0)
-			r = 0;
-		else if (x->operands[0].reg == X86_REG_XMM1)
-			r = 1;
-		else
-			break;
-		if (o->have[r])
-			break;
-		o->have[r] = true;
-		o->disp[r] = x->operands[1].mem.disp;
-		j--;
-	}
-	if (!o->have[0] || j == ret)
-		return false;
-	o->pc = insn[j].address;
-	for (k = 0; k < ntargets; k++)
-		if (targets[k] > o->pc && targets[k] <= insn[ret].address)
-			return false;
-	return true;
-}
-
-/* ret instructions and jmps leaving the function (tail calls). */
-static int exit_sites(struct dwarf_index *idx, const struct elf_image *img, struct plan_func *pf,
-		      const struct plan_limits *lim, char *why, size_t whylen)
-{
-	struct rfunc *f = pf->func;
-	size_t len = f->high_pc - f->low_pc, n, i;
-	uint8_t *code = malloc(len);
-	cs_insn *insn = NULL;
-	uint64_t *targets = NULL;
-	size_t ntargets = 0;
-	bool indirect = false;
-	csh h;
-	int err = 0;
-
-	if (!code)
-		return -ENOMEM;
-	if (elf_image__read(img, f->low_pc, code, len)) {
-		snprintf(why, whylen, "code of %s not in the file", f->name);
-		free(code);
-		return -ERANGE;
-	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
-		free(code);
-		snprintf(why, whylen, "capstone unavailable");
-		return -ENOSYS;
-	}
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	n = cs_disasm(h, code, len, f->low_pc, 0, &insn);
-	targets = calloc(n ? n : 1, sizeof(*targets));
-	if (!targets)
-		err = -ENOMEM;
-	for (i = 0; i < n && !err; i++) {
-		cs_x86 *x = &insn[i].detail->x86;
-
-		if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM &&
-		    cs_insn_group(h, &insn[i], CS_GRP_JUMP))
-			targets[ntargets++] = (uint64_t)x->operands[0].imm;
-		else if (x->op_count == 1 && insn[i].id == X86_INS_JMP)
-			indirect = true; /* jump tables: targets unknown */
-	}
-	for (i = 0; i < n && !err; i++) {
-		cs_x86 *x = &insn[i].detail->x86;
-
-		if (insn[i].id == X86_INS_RET) {
-			struct sse_ret sse;
-			bool use_sse = !indirect && sse_reloads(insn, i, targets, ntargets, &sse);
-
-			err = build_exit(idx, pf, use_sse ? sse.pc : insn[i].address, RST_SITE_RET, lim,
-					 use_sse ? &sse : NULL);
-			if (!err) {
-				struct plan_site *site = &pf->sites[pf->nsites - 1];
-				bool rax = reg_set_before(h, insn, i, targets, ntargets, X86_REG_RAX);
-				bool rdx = reg_set_before(h, insn, i, targets, ntargets, X86_REG_RDX);
-				int k;
-
-				for (k = 0; k < site->bpf.nsteps; k++) {
-					const struct rst_step *st = &site->bpf.steps[k];
-
-					if ((st->op != RST_OP_DEREF && st->reg == RAX && !rax) ||
-					    (st->op == RST_OP_REG && st->reg == RDX && !rdx)) {
-						site->values[0].root = -1;
-						site->values[0].error = "return register not provably set at this ret (value may be optimized away)";
-						site->bpf.nsteps = 0;
-						break;
-					}
-				}
-			}
-		} else if (insn[i].id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
-			uint64_t t = (uint64_t)x->operands[0].imm;
-
-			if (t < f->low_pc || t >= f->high_pc)
-				err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim, NULL);
-		} else if (insn[i].id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_MEM &&
-			   x->operands[0].mem.base == X86_REG_RIP && x->operands[0].mem.index == X86_REG_INVALID) {
-			/* jmp *GOT(%rip): a tail call into another object; jump tables index a register */
-			err = build_exit(idx, pf, insn[i].address, RST_SITE_TAIL, lim, NULL);
-		}
-	}
-	free(targets);
-	if (n)
-		cs_free(insn, n);
-	cs_close(&h);
-	free(code);
-	return err;
-}
-
-int plan__build(struct dwarf_index *idx, const struct elf_image *img, struct rfunc *f,
-		const struct plan_limits *lim, bool (*redact)(const char *name, void *ctx),
-		void *redact_ctx, struct plan_func *out, char *why, size_t whylen)
-{
-	int err;
+	struct entry_point ep = { 0 };
+	struct fcode code = { 0 };
+	int err, i, j;
 
 	memset(out, 0, sizeof(*out));
 	out->func = f;
-	err = dwarf_index__load(idx, f);
+	err = dwarf_index__load(c->idx, f);
 	if (err) {
 		snprintf(why, whylen, "cannot read DWARF of %s", f->name);
 		goto cleanup;
 	}
-	err = build_entry(idx, out, lim, redact, redact_ctx);
+	err = fcode__scan(c->img, c->idx, f->low_pc, f->high_pc, &code);
+	if (err) {
+		snprintf(why, whylen, "%s: code not readable in the file (%s)", f->name, strerror(-err));
+		goto cleanup;
+	}
+	err = prologue__entry(c->idx, c->img, &code, f, &ep, why, whylen);
 	if (err)
 		goto cleanup;
-	err = exit_sites(idx, img, out, lim, why, whylen);
-	if (!err) {
-		int i, j;
+	err = build_entry(c, out, &ep);
+	out->ret_why = ret_mechanism(c, f, &code, &ep);
+	out->uretprobe = !out->ret_why;
+	if (out->uretprobe && !err) {
+		struct fexit ret = { .pc = f->low_pc, .kind = FEXIT_RET, .cond = -1 };
 
-		/* the decoder prints user types only where their Debug is the derived one */
-		for (i = 0; i < out->nsites; i++)
-			for (j = 0; j < out->sites[i].nvalues; j++)
-				debug_impl__check(idx, img, out->sites[i].values[j].type);
+		/* a ret's own evidence that it sets the value only counts if every ret has it */
+		ret.set_regs = FCODE_RAX | FCODE_RDX;
+		ret.set_width[0] = ret.set_width[1] = 8;
+		for (i = 0; i < code.nexits; i++) {
+			ret.set_regs &= code.exits[i].set_regs;
+			ret.set_width[0] = min_u8(ret.set_width[0], code.exits[i].set_width[0]);
+			ret.set_width[1] = min_u8(ret.set_width[1], code.exits[i].set_width[1]);
+		}
+		err = build_exit(c, out, &ret);
+		if (!err)
+			out->sites[out->nsites - 1].retprobe = true;
+	}
+	for (i = 0; !err && !out->uretprobe && i < code.nexits; i++)
+		if (code.exits[i].pc != ep.pc)
+			err = build_exit(c, out, &code.exits[i]);
+	/* the decoder prints user types only where their Debug is the derived one */
+	for (i = 0; !err && i < out->nsites; i++) {
+		for (j = 0; j < out->sites[i].nvalues; j++)
+			debug_impl__check(c->idx, c->img, out->sites[i].values[j].type);
+		if (out->sites[i].ret)
+			debug_impl__check(c->idx, c->img, out->sites[i].ret->type);
 	}
 cleanup:
+	prologue__free(&ep);
+	fcode__free(&code);
 	if (err)
 		plan__free(out);
 	return err;

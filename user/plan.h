@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What to capture for one function: its probe sites (entry after the
- * prologue, every ret, every tail-call jmp) and, per site, the BPF steps
- * that copy the values, plus what the decoder needs to read them back.
+ * What to capture for one function: its probe sites (the entry, where it runs
+ * once per call before the body; every ret; every tail-call jmp) and, per
+ * site, the BPF steps that copy the values, plus what the decoder needs to
+ * read them back.
  */
 #ifndef PLAN_H
 #define PLAN_H
@@ -27,6 +28,8 @@ struct plan_value {
 	bool redacted;
 	/* Bytes of the root blob that hold no part of the value (DW_OP_piece gaps, return register upper halves). */
 	uint64_t unknown_lo, unknown_hi;
+	/* pointers inside it not followed: its share of the site's RST_MAX_STEPS steps ran out */
+	bool budget_cut;
 };
 
 struct plan_site {
@@ -34,8 +37,14 @@ struct plan_site {
 	struct rst_plan bpf;
 	/* per step: the type a DEREF step was made for (decoder matches on it) */
 	struct rtype *step_type[RST_MAX_STEPS];
-	struct plan_value *values;
+	struct plan_value *values; /* entry: the parameters; exit: the return value */
 	int nvalues;
+	/* the return value: exit sites, and entry sites that are also the exit */
+	struct plan_value *ret;
+	/* an entry site on an instruction that also leaves the function (enum fexit_kind) */
+	uint8_t exit_kind;
+	/* RST_SITE_RET attached as a uretprobe at the function's address */
+	bool retprobe;
 	bool steps_dropped; /* RST_MAX_STEPS reached: some pointers not followed */
 	int max_array; /* elements printed per container (the plan's limit) */
 	int ip_step; /* step holding the probed pc at run time (load bias, for vtables), -1: none */
@@ -45,12 +54,31 @@ struct plan_func {
 	struct rfunc *func;
 	struct plan_site *sites;
 	int nsites;
+	/*
+	 * Returns seen by one uretprobe (cheap: no single-stepped ret) instead
+	 * of probes on every ret; why not, when not.
+	 */
+	bool uretprobe;
+	const char *ret_why;
 };
 
-/* Builds the probe sites and capture steps of f. `redact(name)` says a parameter must not be read. */
-int plan__build(struct dwarf_index *idx, const struct elf_image *img, struct rfunc *f,
-		const struct plan_limits *lim, bool (*redact)(const char *name, void *ctx),
-		void *redact_ctx, struct plan_func *out, char *why, size_t whylen);
+struct callgraph;
+
+/* What plans of one binary share. */
+struct plan_ctx {
+	struct dwarf_index *idx;
+	const struct elf_image *img;
+	struct callgraph *cg; /* NULL: returns in registers are unknown unless provably used */
+	const struct plan_limits *lim;
+	bool (*redact)(const char *name, void *ctx); /* a parameter that must not be read */
+	void *redact_ctx;
+	bool panic_abort; /* std's panic_abort is linked: nothing unwinds */
+	bool no_uretprobes; /* probe every ret, as with kernels lacking uretprobe support */
+};
+
+/* Builds the probe sites and capture steps of f; -errno with why (e.g. no once-per-call point). */
+int plan__build(const struct plan_ctx *c, struct rfunc *f, struct plan_func *out, char *why,
+		size_t whylen);
 void plan__free(struct plan_func *pf);
 
 /* The DEREF step following the pointer at in-element offset off of step s, made for pointee t. */

@@ -7,7 +7,7 @@ int steps__add(struct step_builder *b, const struct rst_step *st, struct rtype *
 {
 	struct rst_plan *p = &b->site->bpf;
 
-	if (p->nsteps >= RST_MAX_STEPS) {
+	if (p->nsteps >= RST_MAX_STEPS || (b->limit && p->nsteps >= b->limit)) {
 		b->site->steps_dropped = true;
 		return -1;
 	}
@@ -180,7 +180,14 @@ void steps__follow(struct step_builder *b, struct rtype *t, int s, uint64_t off,
 		break;
 	case RK_CELL:
 	case RK_REFCELL:
+	case RK_INNER: /* Pin<Box<T>>, NonZero, atomics: the wrapped value in place */
+	case RK_LOCK: /* Mutex<Vec<u8>>: the data in place */
 		steps__follow(b, t->inner, s, off + t->inner_off, depth);
+		break;
+	case RK_RANGE:
+		steps__follow(b, t->inner, s, off + t->ptr_off, depth);
+		if (t->sub != RSUB_RANGE_FROM)
+			steps__follow(b, t->inner, s, off + t->len_off, depth);
 		break;
 	case RK_RC:
 		e = t->target;

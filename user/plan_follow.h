@@ -14,6 +14,8 @@ struct step_builder {
 	const struct plan_limits *lim;
 	uint32_t stride[RST_MAX_STEPS]; /* element stride of each step's blobs, 0: one element */
 	uint32_t nelems[RST_MAX_STEPS]; /* elements of a strided blob children visit, 0: max_array */
+	/* steps__add fails once the plan has this many steps (0: RST_MAX_STEPS) */
+	int limit;
 };
 
 /* Appends a step (t: the type a DEREF step is made for): its index, -1 when the plan is full. */

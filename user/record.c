@@ -12,11 +12,15 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
+#include "callsite.h"
 #include "capture.h"
 #include "decode.h"
+#include "demangle.h"
 #include "dwarf_index.h"
 #include "elf_image.h"
+#include "fcode.h"
 #include "frames.h"
 #include "plan.h"
 #include "record.h"
@@ -37,8 +41,7 @@ struct panic_text {
 struct recorder {
 	struct record_opts *o;
 	struct target t;
-	struct rfunc *panic_hook; /* std::panicking::default_hook */
-	struct plan_func panic_pf; /* sites at std's rust_panic and catch_unwind::cleanup */
+	struct plan_func panic_pf; /* sites at std's panic hook, stderr writer, rust_panic, catch_unwind */
 	struct panic_text *texts;
 	int ntexts;
 	struct plan_func *pfs;
@@ -127,13 +130,27 @@ static int on_panic(struct recorder *r, const struct ev_view *v, uint64_t ts)
 	return err;
 }
 
+/* The frame's args (JSON array) or return value (JSON object) from one event. */
+static char *values_json(struct recorder *r, const struct plan_site *site, const struct ev_view *v,
+			 bool args)
+{
+	sb_reset(&r->sb);
+	if (r->t.symbols_only) /* no DWARF, so no types: the call tree and timings only */
+		sb_puts(&r->sb, args ? "[]" : "{\"type\":null,\"value\":null,"
+					      "\"error\":\"traced by symbol: no DWARF\"}");
+	else if (args)
+		decode__args(site, v, &r->sb);
+	else
+		decode__ret(site, v, &r->sb);
+	return sb_detach(&r->sb);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct recorder *r = ctx;
 	struct ev_view v;
 	const struct site_ref *sr;
 	uint64_t ts;
-	bool entry;
 	int err;
 
 	if (r->err || decode__view(data, size, &v))
@@ -159,22 +176,19 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (v.ev->cookie >= (uint32_t)r->nsites)
 		return 0;
 	sr = &r->sites[v.ev->cookie];
-	sb_reset(&r->sb);
-	entry = v.ev->type == RST_REC_ENTRY;
-	if (r->t.symbols_only) /* no DWARF, so no types: the call tree and timings only */
-		sb_puts(&r->sb, entry ? "[]" : "{\"type\":null,\"value\":null,"
-					      "\"error\":\"traced by symbol: no DWARF\"}");
-	else if (entry)
-		decode__args(sr->site, &v, &r->sb);
-	else
-		decode__ret(sr->site, &v, &r->sb);
-	if (entry)
-		err = frames__enter(r->fr, v.ev->tid, v.ev->ns_tid, v.ev->comm,
-				    sr->pf->func->id, v.ev->cfa, ts, sb_detach(&r->sb));
-	else
+	if (v.ev->type == RST_REC_ENTRY) {
+		err = frames__enter(r->fr, v.ev->tid, v.ev->ns_tid, v.ev->comm, sr->pf->func->id,
+				    v.ev->cfa, ts, values_json(r, sr->site, &v, true));
+		/* the probed instruction also leaves: a lone ret, a tail jmp as first instruction */
+		if (err >= 0 && sr->site->exit_kind)
+			err = frames__exit(r->fr, v.ev->tid, sr->pf->func->id, v.ev->cfa, ts,
+					   values_json(r, sr->site, &v, false),
+					   sr->site->exit_kind == FEXIT_TAIL ? "tail_call" : "returned");
+	} else {
 		err = frames__exit(r->fr, v.ev->tid, sr->pf->func->id, v.ev->cfa, ts,
-				   sb_detach(&r->sb),
+				   values_json(r, sr->site, &v, false),
 				   v.ev->site == RST_SITE_TAIL ? "tail_call" : "returned");
+	}
 	if (err < 0)
 		r->err = err;
 	return 0;
@@ -231,6 +245,51 @@ static struct plan_site *add_special(struct recorder *r, struct rfunc *f, enum r
 	return ns;
 }
 
+/*
+ * std's stderr writers: "<std::sys::…::Stderr as std::io::Write>::write" and
+ * write_all, "<…Adapter<std::sys::…::Stderr> as core::fmt::Write>::write_str"
+ * (the module moved between releases: sys::unix::stdio in 1.63,
+ * sys::stdio::unix in 1.95). The default hook's bytes reach write(2) through
+ * one of them, which one depends on the release and on inlining. Legacy
+ * symbols (std of rustc < 1.70 or so) name the default method's copies
+ * "std::io::Write::write_all" without the writer: 1.63 writes the panic
+ * message there. Other writers' calls in those copies are dropped by the fd
+ * check in BPF.
+ */
+static bool is_stderr_writer(const struct rfunc *f)
+{
+	static const char wa[] = "std::io::Write::write_all";
+
+	if (!f->crate || strcmp(f->crate, "std"))
+		return false;
+	return strstr(f->name, "Stderr") ||
+	       (!strncmp(f->name, wa, sizeof(wa) - 1) &&
+		(!f->name[sizeof(wa) - 1] || f->name[sizeof(wa) - 1] == '<'));
+}
+
+/*
+ * The probes go on the calls of libc's write() inside them, not on their
+ * entries: there the C ABI holds (rdi fd, rsi buffer, rdx length), while
+ * rustc passes a slice in other registers when it returns io::Result
+ * through memory (1.63: rdx/rcx after the sret pointer; 1.95: rsi/rdx).
+ */
+static void add_stderr_writes(struct recorder *r, struct rfunc *f)
+{
+	uint64_t pcs[8];
+	int n, i;
+
+	n = callsite__find(r->t.img, f->low_pc, f->high_pc, "write", pcs, 8);
+	for (i = 0; i < n; i++) {
+		struct plan_site *ns = add_special(r, f, RST_SITE_STDERR);
+
+		if (!ns)
+			return;
+		ns->pc = pcs[i];
+		ns->bpf.cfa_reg = 0xff;
+		ns->bpf.cfa_off = 0;
+	}
+}
+
 static void find_panic_functions(struct recorder *r)
 {
 	int n = dwarf_index__nfuncs(r->t.idx), i;
@@ -245,15 +304,17 @@ static void find_panic_functions(struct recorder *r)
 		 * (which ran the closure) from its body: frames below its CFA
 		 * were unwound. Generic: one copy per catch_unwind type.
 		 */
-		else if (!strcmp(f->name, "std::panicking::catch_unwind::do_catch") ||
-			 !strcmp(f->name, "std::panicking::try::do_catch"))
+		else if (demangle__path_is(f->name, "std::panicking::catch_unwind::do_catch") ||
+			 demangle__path_is(f->name, "std::panicking::try::do_catch"))
 			add_special(r, f, RST_SITE_CAUGHT);
 		/* when do_catch is inlined (opt-level >= 1), only this is left */
-		else if (!strcmp(f->name, "std::panicking::catch_unwind::cleanup") ||
-			 !strcmp(f->name, "std::panicking::try::cleanup"))
+		else if (demangle__path_is(f->name, "std::panicking::catch_unwind::cleanup") ||
+			 demangle__path_is(f->name, "std::panicking::try::cleanup"))
 			add_special(r, f, RST_SITE_CLEANUP);
 		else if (!strcmp(f->name, "std::panicking::default_hook"))
-			r->panic_hook = f;
+			add_special(r, f, RST_SITE_HOOK);
+		else if (is_stderr_writer(f))
+			add_stderr_writes(r, f);
 	}
 }
 
@@ -262,6 +323,11 @@ static int build_plans(struct recorder *r)
 	const char *main_crate = r->t.main_crate;
 	struct plan_limits lim = { r->o->cfg.max_array_size, r->o->cfg.max_string_bytes,
 				   r->o->cfg.max_depth };
+	struct plan_ctx pc = { .idx = r->t.idx, .img = r->t.img, .cg = r->t.cg, .lim = &lim,
+			       .redact = redact_cb, .redact_ctx = &r->o->cfg,
+			       .panic_abort = r->t.panic_abort,
+			       /* RSTRACE_RET_PROBES=1: every return on ret probes (tests compare) */
+			       .no_uretprobes = getenv("RSTRACE_RET_PROBES") != NULL };
 	int n = dwarf_index__nfuncs(r->t.idx), i, j, skipped = 0;
 	char why[256];
 
@@ -274,16 +340,17 @@ static int build_plans(struct recorder *r)
 
 		if (!target__selected(&r->t, &r->o->cfg, f))
 			continue;
-		if (plan__build(r->t.idx, r->t.img, f, &lim, redact_cb, &r->o->cfg, pf, why,
-				sizeof(why))) {
-			skipped++;
+		if (plan__build(&pc, f, pf, why, sizeof(why))) {
+			if (!skipped++ && !r->o->quiet)
+				fprintf(stderr, "rstrace: not traced: %s\n", why);
 			continue;
 		}
 		r->npfs++;
 		r->nsites += pf->nsites;
 	}
 	if (skipped && !r->o->quiet)
-		fprintf(stderr, "rstrace: %d functions skipped (no usable code or DWARF)\n", skipped);
+		fprintf(stderr, "rstrace: %d selected functions not traced (`rstrace functions "
+			"--all %s` says why)\n", skipped, r->t.exe);
 	if (!r->npfs) {
 		fprintf(stderr, "rstrace: no function to trace in %s (crate of main: %s); "
 			"check the selection with: rstrace functions %s\n", r->t.exe,
@@ -303,14 +370,62 @@ static int build_plans(struct recorder *r)
 	return 0;
 }
 
+/* A function went over the call-rate limit: say so, and keep the decision in the trace. */
+static void on_limit(void *ctx, const struct capture_limit *l)
+{
+	struct recorder *r = ctx;
+	struct rfunc *f = dwarf_index__func(r->t.idx, (int)l->func_id);
+	int e;
+
+	e = store__rate_limit(r->st, (int)l->func_id, l->ts_ns + r->mono_to_real, l->calls,
+			      l->window_ns, r->o->cfg.max_calls_per_sec,
+			      l->removed_ns ? l->removed_ns + r->mono_to_real : 0);
+	if (e < 0 && !r->err)
+		r->err = e;
+	if (!r->o->quiet)
+		fprintf(stderr, "%srstrace: %s: %llu calls in %.2f s, over --max-rate %d/s: "
+			"no longer traced\n", isatty(2) ? "\r\033[K" : "", f ? f->name : "?",
+			(unsigned long long)l->calls, l->window_ns / 1e9,
+			r->o->cfg.max_calls_per_sec);
+}
+
+/*
+ * RSTRACE_ATTACH=perf forces one perf-event uprobe per site (what kernels
+ * before 6.6 get), =multi requires uprobe_multi; unset: the best there is.
+ */
+static int attach_mode(enum capture_mode *mode)
+{
+	const char *m = getenv("RSTRACE_ATTACH");
+
+	*mode = CAPTURE_AUTO;
+	if (!m || !*m || !strcmp(m, "auto"))
+		return 0;
+	if (!strcmp(m, "perf"))
+		*mode = CAPTURE_PERF;
+	else if (!strcmp(m, "multi"))
+		*mode = CAPTURE_MULTI;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int attach_all(struct recorder *r, pid_t pid)
 {
-	struct capture_opts co = { .pid = pid, .nplans = r->nsites, .empty = r->o->empty_probes,
-				   .fn = on_event, .ctx = r };
+	struct capture_opts co = { .pid = pid, .binary = r->t.exe, .nplans = r->nsites,
+				   .nfuncs = dwarf_index__nfuncs(r->t.idx),
+				   .empty = r->o->empty_probes,
+				   .max_calls_per_sec = (uint64_t)r->o->cfg.max_calls_per_sec,
+				   .fn = on_event, .on_limit = on_limit, .ctx = r };
+	bool stderr_site = false;
 	char err[512];
 	uint64_t off;
+	int64_t bad;
 	int i, e;
 
+	if (attach_mode(&co.mode)) {
+		fprintf(stderr, "rstrace: RSTRACE_ATTACH must be auto, multi or perf\n");
+		return -EINVAL;
+	}
 	e = capture__open(&co, &r->cap, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "rstrace: %s\n", err);
@@ -318,34 +433,65 @@ static int attach_all(struct recorder *r, pid_t pid)
 	}
 	for (i = 0; i < r->nsites; i++) {
 		struct plan_site *s = r->sites[i].site;
+		bool special = r->sites[i].pf == &r->panic_pf;
 
-		if (s->bpf.site == RST_SITE_ENTRY && r->sites[i].pf != &r->panic_pf) {
-			e = store__add_function(r->st, r->sites[i].pf->func, s->pc);
+		if (s->bpf.site == RST_SITE_ENTRY && !special) {
+			const struct plan_func *pf = r->sites[i].pf;
+
+			e = store__add_function(r->st, pf->func, s->pc,
+						pf->uretprobe ? "uretprobe" : "ret", pf->ret_why);
 			if (e)
 				return e;
 		}
 		e = capture__set_plan(r->cap, i, &s->bpf);
 		if (!e)
 			e = elf_image__offset(r->t.img, s->pc, &off);
+		/* panic bookkeeping is an extra: trace without what fails of it */
 		if (!e)
-			e = capture__attach(r->cap, r->t.exe, off, i);
-		if (e && r->sites[i].pf == &r->panic_pf) {
-			/* panic bookkeeping is an extra: trace without it */
+			e = capture__add_site(r->cap, off, i,
+					      (special ? CAPTURE_SITE_OPTIONAL : 0) |
+						      (s->retprobe ? CAPTURE_SITE_RETURN : 0));
+		if (e && special) {
 			e = 0;
 			continue;
 		}
 		if (e) {
-			fprintf(stderr, "rstrace: cannot attach probe to %s at 0x%llx in %s: %s\n",
+			fprintf(stderr, "rstrace: cannot probe %s at 0x%llx in %s: %s\n",
 				r->sites[i].pf->func->name, (unsigned long long)s->pc, r->t.exe,
 				strerror(-e));
 			return e;
 		}
+		stderr_site |= s->bpf.site == RST_SITE_STDERR;
 	}
-	if (r->panic_hook && elf_image__offset(r->t.img, r->panic_hook->low_pc, &off) == 0 &&
-	    capture__attach_panic_hook(r->cap, r->t.exe, off) && !r->o->quiet)
-		fprintf(stderr, "rstrace: panic messages will not be recorded (cannot attach to "
-				"syscall entry)\n");
+	e = capture__attach(r->cap, err, sizeof(err));
+	if (e) {
+		bad = capture__bad_cookie(r->cap);
+		if (bad >= 0 && bad < r->nsites)
+			fprintf(stderr, "rstrace: cannot attach probe to %s at 0x%llx in %s: %s\n",
+				r->sites[bad].pf->func->name, (unsigned long long)r->sites[bad].site->pc,
+				r->t.exe, strerror(-e));
+		else
+			fprintf(stderr, "rstrace: %s\n", err);
+		return e;
+	}
+	if (!r->o->quiet && !r->o->empty_probes && (!stderr_site || capture__nfailed(r->cap)))
+		fprintf(stderr, "rstrace: panic messages %s\n",
+			stderr_site ? "and unwinding may be recorded incompletely (some std probes "
+				      "could not be attached)"
+				    : "will not be recorded (no write() call found in std's Stderr)");
 	return capture__ready(r->cap);
+}
+
+/* How the probes went in, for the session row; kernel must outlive ss. */
+static void session_capture_info(struct recorder *r, struct store_session *ss,
+				 struct utsname *kernel)
+{
+	ss->attach_mode = capture__mode_name(r->cap);
+	ss->kernel = uname(kernel) == 0 ? kernel->release : NULL;
+	ss->kernel_features = capture__features(r->cap);
+	ss->probes = capture__nsites(r->cap);
+	ss->attach_ns = capture__attach_ns(r->cap);
+	ss->max_calls_per_sec = r->o->empty_probes ? 0 : (uint64_t)r->o->cfg.max_calls_per_sec;
 }
 
 /* Child stops at its first instruction (PTRACE_TRACEME + exec), so no call is missed. */
@@ -492,10 +638,11 @@ int record__run(struct record_opts *o)
 	struct recorder r = { .o = o };
 	struct store_session ss = { .exit_status = -1 };
 	struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
+	struct utsname kernel;
 	char err[512];
 	uint64_t stats[RST_STAT_NR], last_flush, deadline = 0, start, last_status, status_events = 0;
 	pid_t pid = -1;
-	bool launched = !o->pid, signals_set = false;
+	bool launched = !o->pid, signals_set = false, slow;
 	int e, status = 0, pidfd = -1;
 
 	sb_init(&r.sb);
@@ -532,6 +679,7 @@ int record__run(struct record_opts *o)
 	e = attach_all(&r, pid);
 	if (e)
 		goto cleanup;
+	session_capture_info(&r, &ss, &kernel);
 	ss.command = launched ? join_args(o->argv) : proc_cmdline(pid);
 	ss.binary = r.t.exe;
 	ss.pid = pid;
@@ -555,7 +703,7 @@ int record__run(struct record_opts *o)
 	}
 	if (!launched && !o->quiet)
 		fprintf(stderr, "rstrace: tracing pid %d (%d probes); Ctrl-C to stop\n", pid,
-			capture__nlinks(r.cap));
+			capture__nsites(r.cap));
 	last_flush = start = last_status = now_ns(CLOCK_MONOTONIC);
 	if (o->duration > 0)
 		deadline = last_flush + (uint64_t)(o->duration * 1e9);
@@ -594,13 +742,24 @@ int record__run(struct record_opts *o)
 	if (!e) {
 		bool gone = launched || kill(pid, 0) != 0;
 
-		/* probes go first, so the target runs untraced while we finish */
+		/*
+		 * Probes first: from here the target runs untraced and no handler
+		 * writes any more. Then what the ring buffer still holds, then the
+		 * frames left open and the session row. Per-probe perf events take
+		 * ~0.3 s each to remove: those programs are muted instead, the
+		 * database completed, and the probes removed last.
+		 */
+		slow = capture__mode(r.cap) == CAPTURE_PERF;
+		if (slow)
+			capture__mute(r.cap);
+		else
+			capture__detach(r.cap);
+		capture__consume(r.cap);
 		capture__stats(r.cap, stats);
 		if (!o->quiet)
 			status_line(&r, start, &status_events, &last_status, true);
-		capture__free(r.cap);
-		r.cap = NULL;
 		frames__finish(r.fr, gone ? "open" : "detached");
+		ss.detach_ns = capture__detach_ns(r.cap);
 		ss.end_ns = now_ns(CLOCK_REALTIME);
 		if (launched)
 			ss.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -612,6 +771,17 @@ int record__run(struct record_opts *o)
 		if (ss.events_lost)
 			fprintf(stderr, "rstrace: %llu events lost (ring buffer full)\n",
 				(unsigned long long)ss.events_lost);
+		if (slow && capture__nsites(r.cap)) {
+			if (!o->quiet && capture__nsites(r.cap) > 10)
+				fprintf(stderr, "rstrace: trace complete; removing %d probes one at a time "
+					"(no uprobe_multi in this kernel, ~0.3 s each); Ctrl-C again "
+					"leaves now\n", capture__nsites(r.cap));
+			capture__detach(r.cap);
+			ss.detach_ns = capture__detach_ns(r.cap);
+			store__session(r.st, &ss);
+			if (!e)
+				e = store__flush(r.st);
+		}
 		if (!e && launched)
 			e = ss.exit_status;
 	}

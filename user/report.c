@@ -179,6 +179,7 @@ int report__print(struct view *v, const struct report_opts *o, FILE *out)
 			"# %" PRId64 " frame%s never returned (unwound or open): their time runs "
 			"to the next event outside them on their thread\n",
 			c.estimated, c.estimated == 1 ? "" : "s");
+	view__print_rate_limits(v, out);
 	if (ferror(out)) {
 		fprintf(stderr, "rstrace report: cannot write the report: %s\n", strerror(errno));
 		err = -EIO;

@@ -15,6 +15,7 @@
 
 #include "rustfmt.h"
 #include "unicode_tables.h"
+#include "unicode_tables_u14.h"
 
 /* ---- strbuf ---- */
 
@@ -38,6 +39,14 @@ void sb_reset(struct strbuf *sb)
 	sb->oom = false;
 	if (sb->s)
 		sb->s[0] = '\0';
+}
+
+void sb_truncate(struct strbuf *sb, size_t len)
+{
+	if (len < sb->len) {
+		sb->len = len;
+		sb->s[len] = '\0';
+	}
 }
 
 /* Makes room for `extra` more bytes plus the NUL; false (and oom) if impossible. */
@@ -220,17 +229,59 @@ static bool in_ranges(const struct rfmt_range *r, size_t n, uint32_t cp)
 }
 
 /*
- * Whether {:?} shows cp as \u{..}: not printable, or a grapheme extender. For
- * the rustc that made unicode_tables.h this is the same for a char and
- * anywhere in a string (unlike str::escape_debug(), which spares grapheme
- * extenders after the first char); the generator refuses to emit tables if a
- * rustc ever behaves otherwise.
+ * The escape tables of one rustc, or of a range of releases: a char is shown
+ * as \u{..} if both tables say so, literally if neither does, and unknown
+ * otherwise (a release between two known Unicode versions).
  */
-static bool needs_unicode_escape(uint32_t cp)
+struct rfmt_rules {
+	const struct rfmt_range *a;
+	size_t na;
+	const struct rfmt_range *b;
+	size_t nb;
+};
+
+#define TABLE(t) t, sizeof(t) / sizeof((t)[0])
+static const struct rfmt_rules rules_newest = { TABLE(rfmt_esc_ranges), TABLE(rfmt_esc_ranges) };
+static const struct rfmt_rules rules_u14 = { TABLE(rfmt_esc_ranges_u14), TABLE(rfmt_esc_ranges_u14) };
+static const struct rfmt_rules rules_u14_17 = { TABLE(rfmt_esc_ranges_u14), TABLE(rfmt_esc_ranges) };
+static const struct rfmt_rules rules_ascii = { NULL, 0, NULL, 0 };
+
+/*
+ * Unicode versions by release (RELEASES.md): 14 in 1.57-1.65, 15 from 1.66,
+ * 15.1 from 1.78, 16 from 1.83, 17 from 1.94. Releases after the newest table
+ * are taken to follow it.
+ */
+const struct rfmt_rules *rfmt_rules_for(unsigned rustc_minor)
 {
+	if (rustc_minor >= 94)
+		return &rules_newest;
+	if (rustc_minor >= 66)
+		return &rules_u14_17;
+	if (rustc_minor >= 57)
+		return &rules_u14;
+	return &rules_ascii;
+}
+
+/*
+ * Whether {:?} shows cp as \u{..} (1), literally (0) or unknown (-1): not
+ * printable, or a grapheme extender. For the rustcs that made the tables this
+ * is the same for a char and anywhere in a string (unlike str::escape_debug(),
+ * which spares grapheme extenders after the first char); the generator
+ * refuses to emit tables if a rustc ever behaves otherwise.
+ */
+static int needs_unicode_escape(uint32_t cp, const struct rfmt_rules *r)
+{
+	bool a, b;
+
 	if (cp >= 0x20 && cp < 0x7F)
-		return false;
-	return in_ranges(rfmt_esc_ranges, sizeof(rfmt_esc_ranges) / sizeof(rfmt_esc_ranges[0]), cp);
+		return 0;
+	if (cp < 0x20 || cp == 0x7F)
+		return 1;
+	if (!r->a)
+		return -1;
+	a = in_ranges(r->a, r->na, cp);
+	b = r->b == r->a ? a : in_ranges(r->b, r->nb, cp);
+	return a == b ? a : -1;
 }
 
 static void put_unicode_escape(struct strbuf *sb, uint32_t cp)
@@ -241,9 +292,11 @@ static void put_unicode_escape(struct strbuf *sb, uint32_t cp)
 
 /*
  * The escapes shared by char and str; `quote` is the one quote that is
- * escaped (\' in a char, \" in a string). Returns false if cp needs no escape.
+ * escaped (\' in a char, \" in a string; both with RFMT_ESCAPE_SQUOTE).
+ * Returns false if cp needs no escape. cp's escaping must be known (r).
  */
-static bool put_escape(struct strbuf *sb, uint32_t cp, char quote)
+static bool put_escape(struct strbuf *sb, uint32_t cp, char quote, unsigned flags,
+		       const struct rfmt_rules *r)
 {
 	switch (cp) {
 	case '\t':
@@ -263,13 +316,13 @@ static bool put_escape(struct strbuf *sb, uint32_t cp, char quote)
 		return true;
 	case '\'':
 	case '"':
-		if ((char)cp != quote)
+		if ((char)cp != quote && !(flags & RFMT_ESCAPE_SQUOTE))
 			return false;
 		sb_putc(sb, '\\');
-		sb_putc(sb, quote);
+		sb_putc(sb, (char)cp);
 		return true;
 	}
-	if (!rfmt_valid_char(cp) || needs_unicode_escape(cp)) {
+	if (!rfmt_valid_char(cp) || needs_unicode_escape(cp, r) > 0) {
 		put_unicode_escape(sb, cp);
 		return true;
 	}
@@ -303,15 +356,24 @@ static void put_utf8(struct strbuf *sb, uint32_t cp)
 	sb_putn(sb, b, n);
 }
 
-void rfmt_char(struct strbuf *sb, uint32_t cp)
+int rfmt_char_r(struct strbuf *sb, uint32_t cp, const struct rfmt_rules *r)
 {
+	if (rfmt_valid_char(cp) && needs_unicode_escape(cp, r) < 0)
+		return -ERANGE;
 	sb_putc(sb, '\'');
-	if (!put_escape(sb, cp, '\''))
+	if (!put_escape(sb, cp, '\'', 0, r))
 		put_utf8(sb, cp);
 	sb_putc(sb, '\'');
+	return 0;
 }
 
-int rfmt_str(struct strbuf *sb, const uint8_t *s, size_t n, bool may_be_cut)
+void rfmt_char(struct strbuf *sb, uint32_t cp)
+{
+	rfmt_char_r(sb, cp, &rules_newest);
+}
+
+int rfmt_str_r(struct strbuf *sb, const uint8_t *s, size_t n, bool may_be_cut,
+	       const struct rfmt_rules *r, unsigned flags)
 {
 	size_t i, len, end = n, run;
 	uint32_t cp;
@@ -321,6 +383,8 @@ int rfmt_str(struct strbuf *sb, const uint8_t *s, size_t n, bool may_be_cut)
 	for (i = 0; i < n; i += len) {
 		switch (u8_decode(s + i, n - i, &cp, &len)) {
 		case U8_OK:
+			if (needs_unicode_escape(cp, r) < 0)
+				return -ERANGE;
 			break;
 		case U8_CUT:
 			if (!may_be_cut)
@@ -339,17 +403,23 @@ int rfmt_str(struct strbuf *sb, const uint8_t *s, size_t n, bool may_be_cut)
 		/* copy runs of chars shown as themselves in one go */
 		for (run = i; run < end; run += len) {
 			u8_decode(s + run, end - run, &cp, &len);
-			if (cp == '"' || cp == '\\' || cp < 0x20 || needs_unicode_escape(cp))
+			if (cp == '"' || cp == '\\' || cp < 0x20 || needs_unicode_escape(cp, r) ||
+			    (cp == '\'' && (flags & RFMT_ESCAPE_SQUOTE)))
 				break;
 		}
 		sb_putn(sb, (const char *)s + i, run - i);
 		if (run == end)
 			break;
-		put_escape(sb, cp, '"');
+		put_escape(sb, cp, '"', flags, r);
 		i = run;
 	}
 	sb_putc(sb, '"');
 	return ret;
+}
+
+int rfmt_str(struct strbuf *sb, const uint8_t *s, size_t n, bool may_be_cut)
+{
+	return rfmt_str_r(sb, s, n, may_be_cut, &rules_newest, 0);
 }
 
 /* ---- integers ---- */
@@ -392,343 +462,6 @@ void rfmt_i128(struct strbuf *sb, __int128 v)
 	} else {
 		rfmt_u128(sb, (unsigned __int128)v);
 	}
-}
-
-/* ---- floats ---- */
-
-/*
- * Shortest round-trip digits, computed exactly with big integers (the
- * free-format digit generation of Steele & White / Burger & Dybvig). The
- * scaled values stay below 2^1090 for f64 (5e-324 scaled by 10^324, or
- * f64::MAX), so 40 limbs of 32 bits suffice.
- */
-#define BN_LIMBS 40
-
-struct bn {
-	int n; /* limbs in use, no leading zero limbs */
-	uint32_t d[BN_LIMBS];
-};
-
-static void bn_set(struct bn *a, uint64_t v)
-{
-	a->n = 0;
-	while (v) {
-		a->d[a->n++] = (uint32_t)v;
-		v >>= 32;
-	}
-}
-
-static void bn_mul_small(struct bn *a, uint32_t m)
-{
-	uint64_t carry = 0;
-	int i;
-
-	for (i = 0; i < a->n; i++) {
-		uint64_t t = (uint64_t)a->d[i] * m + carry;
-
-		a->d[i] = (uint32_t)t;
-		carry = t >> 32;
-	}
-	if (carry && a->n < BN_LIMBS)
-		a->d[a->n++] = (uint32_t)carry;
-}
-
-static void bn_mul_pow10(struct bn *a, int k)
-{
-	for (; k >= 9; k -= 9)
-		bn_mul_small(a, 1000000000u);
-	while (k-- > 0)
-		bn_mul_small(a, 10);
-}
-
-static void bn_shl(struct bn *a, int bits)
-{
-	int limbs = bits / 32, sh = bits % 32, i;
-
-	if (!a->n)
-		return;
-	if (sh) {
-		uint32_t carry = 0;
-
-		for (i = 0; i < a->n; i++) {
-			uint32_t t = a->d[i];
-
-			a->d[i] = t << sh | carry;
-			carry = t >> (32 - sh);
-		}
-		if (carry && a->n < BN_LIMBS)
-			a->d[a->n++] = carry;
-	}
-	if (limbs) {
-		if (a->n + limbs > BN_LIMBS)
-			limbs = BN_LIMBS - a->n;
-		memmove(a->d + limbs, a->d, (size_t)a->n * sizeof(a->d[0]));
-		memset(a->d, 0, (size_t)limbs * sizeof(a->d[0]));
-		a->n += limbs;
-	}
-}
-
-/* r = a + b */
-static void bn_add(struct bn *r, const struct bn *a, const struct bn *b)
-{
-	int n = a->n > b->n ? a->n : b->n, i;
-	uint64_t carry = 0;
-
-	for (i = 0; i < n; i++) {
-		carry += (uint64_t)(i < a->n ? a->d[i] : 0) + (i < b->n ? b->d[i] : 0);
-		r->d[i] = (uint32_t)carry;
-		carry >>= 32;
-	}
-	r->n = n;
-	if (carry && n < BN_LIMBS)
-		r->d[r->n++] = (uint32_t)carry;
-}
-
-static int bn_cmp(const struct bn *a, const struct bn *b)
-{
-	int i;
-
-	if (a->n != b->n)
-		return a->n < b->n ? -1 : 1;
-	for (i = a->n - 1; i >= 0; i--)
-		if (a->d[i] != b->d[i])
-			return a->d[i] < b->d[i] ? -1 : 1;
-	return 0;
-}
-
-/* a -= b, requires a >= b */
-static void bn_sub(struct bn *a, const struct bn *b)
-{
-	int64_t borrow = 0;
-	int i;
-
-	for (i = 0; i < a->n; i++) {
-		int64_t t = (int64_t)a->d[i] - (i < b->n ? b->d[i] : 0) - borrow;
-
-		borrow = t < 0;
-		a->d[i] = (uint32_t)(t + (borrow << 32));
-	}
-	while (a->n && !a->d[a->n - 1])
-		a->n--;
-}
-
-/* r + m compared with s */
-static int bn_cmp_sum(const struct bn *r, const struct bn *m, const struct bn *s)
-{
-	struct bn t;
-
-	bn_add(&t, r, m);
-	return bn_cmp(&t, s);
-}
-
-/*
- * Finite v = f * 2^e > 0. `closer`: the predecessor is half as far as the
- * successor (f is the smallest normal mantissa above the lowest exponent).
- * Rust, like correctly rounding parsers, reads a decimal exactly halfway
- * between two floats as the one with even f, so the rounding interval includes
- * its ends iff f is even. Writes the digits (NUL-terminated, at most 17) and
- * returns k with v ~= 0.DIGITS * 10^k.
- */
-static int shortest_digits(uint64_t f, int e, bool closer, char *digits)
-{
-	bool incl = !(f & 1);
-	struct bn r, s, mp, mm, t;
-	int k, n = 0, c;
-
-	/* v = r / s, upper end (r + mp) / s, lower end (r - mm) / s, all doubled */
-	bn_set(&r, f);
-	bn_set(&s, 1);
-	bn_set(&mp, 1);
-	bn_set(&mm, 1);
-	if (closer) {
-		bn_shl(&r, 2);
-		bn_shl(&s, 2);
-		bn_shl(&mp, 1);
-	} else {
-		bn_shl(&r, 1);
-		bn_shl(&s, 1);
-	}
-	if (e >= 0) {
-		bn_shl(&r, e);
-		bn_shl(&mp, e);
-		bn_shl(&mm, e);
-	} else {
-		bn_shl(&s, -e);
-	}
-
-	k = (int)ceil(log10(ldexp((double)f, e)));
-	if (k >= 0) {
-		bn_mul_pow10(&s, k);
-	} else {
-		bn_mul_pow10(&r, -k);
-		bn_mul_pow10(&mp, -k);
-		bn_mul_pow10(&mm, -k);
-	}
-	/*
-	 * Make k the least with high < 10^k (high <= 10^k if the upper end is
-	 * excluded) so that the first digit is non-zero and a shorter 10^k is
-	 * never missed; the log10 estimate may be off by one either way.
-	 */
-	for (;;) {
-		c = bn_cmp_sum(&r, &mp, &s);
-		if (c > 0 || (c == 0 && incl)) {
-			bn_mul_small(&s, 10);
-			k++;
-			continue;
-		}
-		bn_add(&t, &r, &mp);
-		bn_mul_small(&t, 10);
-		c = bn_cmp(&t, &s);
-		if (c < 0 || (c == 0 && !incl)) {
-			bn_mul_small(&r, 10);
-			bn_mul_small(&mp, 10);
-			bn_mul_small(&mm, 10);
-			k--;
-			continue;
-		}
-		break;
-	}
-
-	for (;;) {
-		bool low, high;
-		int d = 0;
-
-		bn_mul_small(&r, 10);
-		bn_mul_small(&mp, 10);
-		bn_mul_small(&mm, 10);
-		while (bn_cmp(&r, &s) >= 0) {
-			bn_sub(&r, &s);
-			d++;
-		}
-		/* can the digits stop here, rounded down / rounded up? */
-		c = bn_cmp(&r, &mm);
-		low = c < 0 || (c == 0 && incl);
-		c = bn_cmp_sum(&r, &mp, &s);
-		high = c > 0 || (c == 0 && incl);
-		if (!low && !high && n < 17) {
-			digits[n++] = (char)('0' + d);
-			continue;
-		}
-		if (high && low) {
-			/*
-			 * Both fit: the nearer one. Exact ties do occur (f64
-			 * 1125899906842624.25 between ...624.2 and ...624.3) and
-			 * Rust takes the upper digit there.
-			 */
-			t = r;
-			bn_shl(&t, 1);
-			high = bn_cmp(&t, &s) >= 0;
-		}
-		if (high)
-			d++;
-		digits[n++] = (char)('0' + d);
-		break;
-	}
-	/* a round-up past 9 cannot happen with the interval above; be safe */
-	while (n > 0 && digits[n - 1] > '9') {
-		digits[--n] = '\0';
-		if (n == 0) {
-			digits[n++] = '1';
-			k++;
-			break;
-		}
-		digits[n - 1]++;
-	}
-	digits[n] = '\0';
-	return k;
-}
-
-/* v = 0.DIGITS * 10^k, v != 0, laid out as Rust's Debug does */
-static void put_decimal(struct strbuf *sb, bool neg, const char *digits, int k, bool sci)
-{
-	int n = (int)strlen(digits);
-
-	if (neg)
-		sb_putc(sb, '-');
-	if (sci) {
-		/* 1e16, 1.5e-7: no '+', no exponent padding, no ".0" */
-		sb_putc(sb, digits[0]);
-		if (n > 1) {
-			sb_putc(sb, '.');
-			sb_puts(sb, digits + 1);
-		}
-		sb_printf(sb, "e%d", k - 1);
-	} else if (k <= 0) {
-		sb_puts(sb, "0.");
-		for (; k < 0; k++)
-			sb_putc(sb, '0');
-		sb_puts(sb, digits);
-	} else if (k < n) {
-		sb_putn(sb, digits, (size_t)k);
-		sb_putc(sb, '.');
-		sb_puts(sb, digits + k);
-	} else {
-		sb_puts(sb, digits);
-		for (; k > n; k--)
-			sb_putc(sb, '0');
-		sb_puts(sb, ".0");
-	}
-}
-
-/* Handles what is not a finite non-zero number; true if done. */
-static bool put_special(struct strbuf *sb, bool neg, bool nan, bool inf, bool zero)
-{
-	/* Rust shows every NaN as "NaN", whatever its sign or payload */
-	if (nan) {
-		sb_puts(sb, "NaN");
-		return true;
-	}
-	if (inf) {
-		sb_puts(sb, neg ? "-inf" : "inf");
-		return true;
-	}
-	if (zero) {
-		sb_puts(sb, neg ? "-0.0" : "0.0");
-		return true;
-	}
-	return false;
-}
-
-void rfmt_f64(struct strbuf *sb, double v)
-{
-	uint64_t bits, frac;
-	int bexp;
-	char digits[20];
-	int k;
-	double a = fabs(v);
-
-	memcpy(&bits, &v, sizeof(bits));
-	if (put_special(sb, bits >> 63, isnan(v), isinf(v), v == 0))
-		return;
-	bexp = (int)(bits >> 52 & 0x7FF);
-	frac = bits & ((1ULL << 52) - 1);
-	if (bexp)
-		k = shortest_digits(frac | 1ULL << 52, bexp - 1075, !frac && bexp > 1, digits);
-	else
-		k = shortest_digits(frac, -1074, false, digits);
-	/* Rust's Debug switches to exponent form outside [1e-4, 1e16) */
-	put_decimal(sb, bits >> 63, digits, k, a < 1e-4 || a >= 1e16);
-}
-
-void rfmt_f32(struct strbuf *sb, float v)
-{
-	uint32_t bits, frac;
-	int bexp;
-	char digits[20];
-	int k;
-	float a = fabsf(v);
-
-	memcpy(&bits, &v, sizeof(bits));
-	if (put_special(sb, bits >> 31, isnan(v), isinf(v), v == 0))
-		return;
-	bexp = (int)(bits >> 23 & 0xFF);
-	frac = bits & ((1U << 23) - 1);
-	if (bexp)
-		k = shortest_digits(frac | 1U << 23, bexp - 150, !frac && bexp > 1, digits);
-	else
-		k = shortest_digits(frac, -149, false, digits);
-	/* same thresholds, but as f32 constants: 1e16f32 is 10000000272564224 */
-	put_decimal(sb, bits >> 31, digits, k, a < 1e-4f || a >= 1e16f);
 }
 
 /* ---- JSON ---- */

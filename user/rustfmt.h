@@ -24,6 +24,8 @@ void sb_init(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
 /* len = 0 and oom = false, keeps the memory. */
 void sb_reset(struct strbuf *sb);
+/* Drops what was appended after the first len bytes. */
+void sb_truncate(struct strbuf *sb, size_t len);
 void sb_putc(struct strbuf *sb, char c);
 void sb_puts(struct strbuf *sb, const char *s);
 /* Appends n bytes as they are (they may include NULs). */
@@ -46,19 +48,35 @@ static inline const char *sb_str(const struct strbuf *sb)
 bool rfmt_valid_char(uint32_t cp);
 
 /*
- * A char as {:?}: 'a'  '\n'  '\''  '"'  '\u{1b}'  'é'. cp must satisfy
+ * A char as {:?} by the newest rustc known (user/unicode_tables.h):
+ * 'a'  '\n'  '\''  '"'  '\u{1b}'  'é'. cp must satisfy
  * rfmt_valid_char() (the caller checks; anything else is shown as '\u{..}').
  */
 void rfmt_char(struct strbuf *sb, uint32_t cp);
 
 /*
- * A Rust string (&str/String contents) as {:?}: "a\"b" etc. Returns 0, or
+ * A Rust string (&str/String contents) as {:?} by the newest rustc known:
+ * "a\"b" etc. Returns 0, or
  * -EILSEQ if the bytes are not valid UTF-8 (nothing is appended then). If
  * `may_be_cut` is true, an incomplete but so far valid UTF-8 sequence at the
  * very end is dropped silently (the capture was truncated mid-character) and
  * the function returns 1.
  */
 int rfmt_str(struct strbuf *sb, const uint8_t *s, size_t n, bool may_be_cut);
+
+/*
+ * Which chars {:?} escapes depends on the rustc that built the program (each
+ * release follows one Unicode version). Rules for rustc 1.minor (0: unknown,
+ * then only ASCII is certain). With rules that do not know how a char is
+ * shown, the functions below return -ERANGE and append nothing.
+ */
+struct rfmt_rules;
+const struct rfmt_rules *rfmt_rules_for(unsigned rustc_minor);
+/* Also escape ' in a string (OsStr/Path Debug up to at least rustc 1.63). */
+#define RFMT_ESCAPE_SQUOTE 1u
+int rfmt_char_r(struct strbuf *sb, uint32_t cp, const struct rfmt_rules *r);
+int rfmt_str_r(struct strbuf *sb, const uint8_t *s, size_t n, bool may_be_cut,
+	       const struct rfmt_rules *r, unsigned flags);
 
 /*
  * Floats as {:?}: the shortest decimal that reads back as the same value,

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "callgraph.h"
+#include "demangle.h"
 #include "target.h"
 
 static bool is_file(const char *p)
@@ -148,6 +150,22 @@ static int find_debug(struct target *t, const char *root, const char *path_in_ro
 	return -ENODATA;
 }
 
+/* std links exactly one panic runtime: panic_abort (panic = "abort") or panic_unwind. */
+static bool panic_strategy_abort(struct dwarf_index *idx)
+{
+	bool abort_rt = false;
+	int i, n = dwarf_index__nfuncs(idx);
+
+	for (i = 0; i < n; i++) {
+		const char *crate = dwarf_index__func(idx, i)->crate;
+
+		if (crate && !strcmp(crate, "panic_unwind"))
+			return false;
+		abort_rt |= crate && !strcmp(crate, "panic_abort");
+	}
+	return abort_rt;
+}
+
 int target__open(struct target *t, const char *exe, const char *root, const char *path_in_root,
 		 const char *debuginfo, bool symbols_only, char *err, size_t errlen)
 {
@@ -189,6 +207,10 @@ int target__open(struct target *t, const char *exe, const char *root, const char
 			t->exe);
 	}
 	t->main_crate = dwarf_index__main_crate(t->idx);
+	/* without it returns in registers are reported unknown: trace anyway */
+	if (callgraph__build(t->img, t->idx, &t->cg))
+		t->cg = NULL;
+	t->panic_abort = panic_strategy_abort(t->idx);
 	return 0;
 cleanup:
 	target__close(t);
@@ -197,6 +219,8 @@ cleanup:
 
 void target__close(struct target *t)
 {
+	callgraph__free(t->cg);
+	t->cg = NULL;
 	dwarf_index__free(t->idx);
 	elf_image__free(t->img);
 	t->idx = NULL;
@@ -217,8 +241,18 @@ bool target__selected(const struct target *t, const struct config *c, const stru
 			in = true;
 	}
 	for (i = 0; !in && i < c->ninclude; i++)
-		in = config__glob(c->include[i], f->name);
+		in = target__glob(c->include[i], f->name);
 	for (i = 0; in && i < c->nexclude; i++)
-		in = !config__glob(c->exclude[i], f->name);
+		in = !target__glob(c->exclude[i], f->name);
 	return in;
+}
+
+bool target__glob(const char *pattern, const char *name)
+{
+	char bare[1024];
+
+	if (config__glob(pattern, name))
+		return true;
+	demangle__strip_args(name, bare, sizeof(bare));
+	return strcmp(bare, name) && config__glob(pattern, bare);
 }

@@ -17,6 +17,8 @@ struct target {
 	char debug[PATH_MAX]; /* the file DWARF is read from */
 	struct elf_image *img;
 	struct dwarf_index *idx;
+	struct callgraph *cg; /* NULL with --symbols-only, or when the code could not be read */
+	bool panic_abort; /* built with panic = "abort": std's panic_abort linked, not panic_unwind */
 	const char *main_crate;
 	bool symbols_only; /* functions from ELF symbols: no argument values */
 };
@@ -31,4 +33,6 @@ int target__open(struct target *t, const char *exe, const char *root, const char
 		 const char *debuginfo, bool symbols_only, char *err, size_t errlen);
 void target__close(struct target *t);
 bool target__selected(const struct target *t, const struct config *c, const struct rfunc *f);
+/* A function name glob: "a::top_n" also matches every "a::top_n<T>" (generic arguments ignored). */
+bool target__glob(const char *pattern, const char *name);
 #endif

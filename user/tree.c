@@ -6,6 +6,7 @@
 #include "config.h"
 #include "grow.h"
 #include "rustfmt.h"
+#include "target.h"
 #include "tree.h"
 
 #define C_RESET "\033[0m"
@@ -47,6 +48,12 @@ void tree__value(struct strbuf *sb, const struct view_value *val, int max)
 	const char *s = val->value;
 	size_t n, chars = 0;
 
+	if (!s && val->fields) {
+		/* not Debug output: the contents rstrace read, marked with ~ */
+		sb_putc(sb, '~');
+		s = val->fields;
+		max = max > 1 ? max - 1 : max;
+	}
 	if (!s) {
 		sb_putc(sb, '?');
 		return;
@@ -88,14 +95,15 @@ static void put_args(const struct fmt *ft, const char *json)
 	}
 	for (i = 0; i < vv.n; i++) {
 		bool err = view__value_is_err(&vv.v[i]);
+		bool raw = !vv.v[i].value && vv.v[i].fields;
 
 		if (i)
 			sb_puts(ft->sb, ", ");
 		sb_printf(ft->sb, "%s=", vv.v[i].name ? vv.v[i].name : "_");
-		if (err)
-			sb_puts(ft->sb, fcol(ft, C_BAD));
+		if (err || raw)
+			sb_puts(ft->sb, fcol(ft, err ? C_BAD : C_DIM));
 		tree__value(ft->sb, &vv.v[i], ft->max_value);
-		if (err)
+		if (err || raw)
 			sb_puts(ft->sb, fcol(ft, C_RESET));
 	}
 	view__values_free(&vv);
@@ -125,10 +133,11 @@ static void put_ret(const struct fmt *ft, struct view *v, const struct view_fram
 	/* () says nothing; DWARF cannot tell it from a unit struct, so both stay quiet */
 	if (!vv.v[0].type || strcmp(vv.v[0].type, "()")) {
 		bool err = view__value_is_err(&vv.v[0]);
+		bool raw = !vv.v[0].value && vv.v[0].fields;
 
-		sb_printf(ft->sb, " -> %s", err ? fcol(ft, C_BAD) : "");
+		sb_printf(ft->sb, " -> %s", err ? fcol(ft, C_BAD) : raw ? fcol(ft, C_DIM) : "");
 		tree__value(ft->sb, &vv.v[0], ft->max_value);
-		if (err)
+		if (err || raw)
 			sb_puts(ft->sb, fcol(ft, C_RESET));
 	}
 	view__values_free(&vv);
@@ -166,7 +175,7 @@ static int enter(void *ctx, struct view_frame *f, struct view_frame *stack)
 		return -ENOMEM;
 	c->root = nr;
 	root = f->depth ? c->root[f->depth - 1] : -1;
-	if (root < 0 && (!o->function || config__glob(o->function, f->func->name)))
+	if (root < 0 && (!o->function || target__glob(o->function, f->func->name)))
 		root = f->depth;
 	c->root[f->depth] = root;
 	if (root < 0)
@@ -225,6 +234,8 @@ int tree__print(struct view *v, const struct tree_opts *o, FILE *out)
 	if (!err && !c.any_shown)
 		fprintf(out, "# (no frames%s)\n",
 			o->function || o->tid >= 0 || o->since_ns || o->until_ns ? " match" : "");
+	if (!err)
+		view__print_rate_limits(v, out);
 	sb_free(&c.line);
 	free(c.root);
 	return err;

@@ -9,14 +9,10 @@
 #ifndef RSTRACE_UNICODE_TABLES_H
 #define RSTRACE_UNICODE_TABLES_H
 
-#include <stdint.h>
+#include "unicode_range.h"
 
 #define RFMT_UNICODE_VERSION "17.0.0"
 #define RFMT_TABLES_RUSTC "rustc 1.95.0 (59807616e 2026-04-14)"
-
-struct rfmt_range {
-	uint32_t lo, hi;
-};
 
 /* printed as \u{..} by {:?}, in a char and anywhere in a string */
 /* clang-format off */

@@ -785,6 +785,8 @@ static int json_object(struct json *j, struct view_value *v)
 			slot = &v->value;
 		else if (!strcmp(key, "error"))
 			slot = &v->error;
+		else if (!strcmp(key, "fields"))
+			slot = &v->fields;
 		if (slot && *j->p == '"') {
 			free(*slot);
 			e = json_string(j, slot);
@@ -818,6 +820,7 @@ void view__values_free(struct view_values *vv)
 		free(vv->v[i].type);
 		free(vv->v[i].value);
 		free(vv->v[i].error);
+		free(vv->v[i].fields);
 	}
 	free(vv->v);
 	vv->v = NULL;
@@ -939,4 +942,28 @@ int view__parse_time(const char *s, int64_t origin_ns, int64_t *out)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+void view__print_rate_limits(struct view *v, FILE *out)
+{
+	sqlite3_stmt *q;
+
+	if (sqlite3_prepare_v2(v->db,
+			       "SELECT coalesce(f.name, '#' || r.function_id), r.time_ns, r.calls,"
+			       " r.window_ns, r.max_calls_per_sec, r.removed_ns FROM rate_limit r"
+			       " LEFT JOIN function f ON f.id = r.function_id ORDER BY r.time_ns, r.id",
+			       -1, &q, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		char at[32], win[32];
+
+		view__fmt_duration(at, sizeof(at), sqlite3_column_int64(q, 1) - v->origin_ns);
+		view__fmt_duration(win, sizeof(win), sqlite3_column_int64(q, 3));
+		fprintf(out, "# rate limit: %s not traced from +%s on (%lld calls in %s, over %lld/s)%s\n",
+			(const char *)sqlite3_column_text(q, 0), at,
+			(long long)sqlite3_column_int64(q, 2), win,
+			(long long)sqlite3_column_int64(q, 4),
+			sqlite3_column_type(q, 5) == SQLITE_NULL ? "; probes kept, events dropped" : "");
+	}
+	sqlite3_finalize(q);
 }

@@ -115,6 +115,7 @@ struct view_value {
 	char *type;  /* may be NULL */
 	char *value; /* the {:?} text; NULL when unknown */
 	char *error; /* why it is unknown, may be NULL */
+	char *fields; /* when unknown: its contents, not Debug syntax (README "fields"), may be NULL */
 	bool truncated;
 };
 
@@ -147,4 +148,11 @@ void view__fmt_duration(char *buf, size_t len, int64_t ns);
 int view__parse_time(const char *s, int64_t origin_ns, int64_t *out);
 
 const char *view__status_name(enum view_status s);
+
+/*
+ * One "# rate limit: …" line per function the call-rate limit stopped
+ * tracing (table rate_limit; nothing for traces without it), so readers
+ * know which calls are missing and from when.
+ */
+void view__print_rate_limits(struct view *v, FILE *out);
 #endif /* RSTRACE_VIEW_H */

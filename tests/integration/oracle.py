@@ -10,12 +10,22 @@ Oracle lines (TAB separated, printed by tests/fixtures/*.rs on stdout):
 KEY is the kernel tid of the thread printing the line; lines without KEY are
 all from one thread. A @call nests in the previous open call of its thread.
 Any other line is ordinary output.
+
+A value the program cannot print with {:?} (a custom Debug impl it never
+calls, so not linked; a type without Debug) is announced as NAME~FIELDS (a
+@ret's DEBUG as ~FIELDS): rstrace must give null, and its "fields" must be
+FIELDS exactly (README.md's syntax); ~* accepts any fields or none.
 """
 import json
 import re
 import sqlite3
 
 _TAG = re.compile(r"^@(call|ret|unwound)(?::(\d+))?$")
+_ARG = re.compile(r"^(\w+)([=~])(.*)$", re.S)
+
+
+class Fields(str):
+    """An expected value given as its "fields" (the program has no {:?} for it); "*": any."""
 
 
 class Node:
@@ -47,10 +57,12 @@ def parse_oracle(stdout):
         if kind == "call":
             args = []
             for f in fields[2:]:
-                pname, eq, value = f.partition("=")
-                if not eq:
+                am = _ARG.match(f)
+                if not am:
                     errors.append("line %d: bad argument field %r" % (lineno, f))
-                args.append((pname, value))
+                    continue
+                pname, eq, value = am.groups()
+                args.append((pname, Fields(value) if eq == "~" else value))
             node = Node(name, args, lineno)
             if stack:
                 node.parent = stack[-1]
@@ -67,6 +79,8 @@ def parse_oracle(stdout):
         node = stack.pop()
         if kind == "ret":
             node.ret = "\t".join(fields[2:])
+            if node.ret.startswith("~"):
+                node.ret = Fields(node.ret[1:])
     return roots, errors
 
 
@@ -171,13 +185,28 @@ MISSING = object()
 
 
 def classify(expected, obj):
-    """(verdict, got) for one value: 'exact', 'unknown' or 'wrong'."""
+    """(verdict, got) for one value: 'exact', 'unknown', 'fields' (unknown, with
+    the contents under "fields") or 'wrong'."""
     if not isinstance(obj, dict):
         return "wrong", "no such value in the database"
     v = obj.get("value", MISSING)
+    f = obj.get("fields")
+    if isinstance(expected, Fields):
+        if v is not None or not obj.get("error"):
+            return "wrong", "%s, but the program has no {:?} for it" % json.dumps(v)
+        if f is not None and not isinstance(f, str):
+            return "wrong", "fields not a string: %s" % json.dumps(f)
+        if f is not None and expected != "*" and f != expected:
+            return "wrong", "fields %s (%s)" % (f, obj.get("error"))
+        return ("fields" if f is not None else "unknown"), "null (%s)%s" % (
+            obj.get("error"), " fields %s" % f if f is not None else "")
     if isinstance(v, str) and v == expected:
         return "exact", v
     if v is None and obj.get("error"):
+        if f is not None and not isinstance(f, str):
+            return "wrong", "fields not a string: %s" % json.dumps(f)
+        if f is not None:
+            return "fields", "null (%s) fields %s" % (obj.get("error"), f)
         return "unknown", "null (%s)" % obj.get("error")
     if v is MISSING:
         return "wrong", "no \"value\" key: %s" % json.dumps(obj)

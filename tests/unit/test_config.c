@@ -431,6 +431,7 @@ static void test_model_example(void)
 
 	init(&cfg);
 	CHECK(cfg.max_array_size == 32 && cfg.max_string_bytes == 256 && cfg.max_depth == 4);
+	CHECK(cfg.max_calls_per_sec == CONFIG_DEFAULT_MAX_CALLS_PER_SEC);
 	CHECK(cfg.ncrates == 0 && cfg.ninclude == 0 && cfg.path == NULL);
 	CHECK(load(&cfg, firedbg_example) == 0);
 	CHECK(nwarnings == 0);
@@ -512,7 +513,9 @@ static void test_model_firedbg(void)
 	CHECK(load(&cfg, "workspace.members.a-b-c.trace = \"none\"\n"
 			 "trace.max_array_size = 65536\n"
 			 "trace.max_string_bytes = 1_048_576\n"
-			 "trace.max_depth = 16\n") == 0);
+			 "trace.max_depth = 16\n"
+			 "trace.max_calls_per_sec = 0\n") == 0);
+	CHECK(cfg.max_calls_per_sec == 0);
 	CHECK_STR(cfg.crates[0].name, "a_b_c");
 	CHECK(config__crate_mode(&cfg, "a-b-c") == TRACE_NONE);
 	CHECK(cfg.max_array_size == 65536 && cfg.max_string_bytes == 1048576 &&
@@ -568,6 +571,8 @@ static const struct bad bad_model[] = {
      "rstrace.toml:2:13: trace.max_depth must be between 0 and 16, found 17"},
     {"[trace]\nmax_depth = -1\n",
      "rstrace.toml:2:13: trace.max_depth must be between 0 and 16, found -1"},
+    {"[trace]\nmax_calls_per_sec = -5\n",
+     "rstrace.toml:2:21: trace.max_calls_per_sec must be between 0 and 1000000000, found -5"},
     {"[trace]\nmax_array_size = -1\n",
      "rstrace.toml:2:18: trace.max_array_size must be between 1 and 65536, found -1"},
     {"[trace]\nmax_array_size = 0x7fffffffffffffff\n",

@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "decode.h"
+#include "tree.h"
 #include "unit.h"
+#include "view.h"
 
 /* ---- type models ---- */
 
@@ -107,7 +110,7 @@ static struct rtype t_refcell = { .kind = RK_REFCELL, .name = "core::cell::RefCe
 				  .debug_name = "RefCell", .size = 16, .sized = true, .len_off = 0,
 				  .inner = &t_u8, .inner_off = 8 };
 /* NonZero<u16> */
-static struct rtype t_nz = { .kind = RK_NONZERO, .name = "core::num::nonzero::NonZero<u16>",
+static struct rtype t_nz = { .kind = RK_INNER, .name = "core::num::nonzero::NonZero<u16>",
 			     .debug_name = "NonZero", .size = 2, .sized = true, .inner = &t_u16 };
 
 /* HashSet<u16>: ctrl at 0, bucket_mask at 8, items at 24; element (u16, ()) */
@@ -120,90 +123,7 @@ static struct rtype t_hashset = { .kind = RK_HASHMAP, .name = "std::collections:
 				  .target = &t_set_elem, .key = &t_u16, .key_off = 0, .ptr_off = 0,
 				  .cap_off = 8, .len_off = 24 };
 
-/* ---- plans and events ---- */
-
-static struct plan_site site;
-static struct plan_value vals[4];
-
-/* One parameter `v` of type t whose root is step 0. */
-static void plan1(struct rtype *t)
-{
-	memset(&site, 0, sizeof(site));
-	memset(vals, 0, sizeof(vals));
-	site.values = vals;
-	site.nvalues = 1;
-	site.max_array = 32;
-	site.ip_step = -1;
-	vals[0].name = "v";
-	vals[0].type = t;
-	vals[0].root = 0;
-	site.bpf.steps[0] = (struct rst_step){ .op = RST_OP_REG, .max_len = t->size > 8 ? 8 : t->size };
-	site.bpf.nsteps = 1;
-}
-
-static int step_deref(int parent, uint16_t ptr_off, uint16_t len_off, uint32_t stride,
-		      uint32_t elem_size, uint32_t max_len, struct rtype *t)
-{
-	int i = site.bpf.nsteps++;
-
-	site.bpf.steps[i] = (struct rst_step){ .op = RST_OP_DEREF, .parent = parent, .ptr_off = ptr_off,
-					       .len_off = len_off, .stride = stride, .elem_size = elem_size,
-					       .max_len = max_len, .max_elems = stride ? 32 : 1 };
-	site.step_type[i] = t;
-	return i;
-}
-
-static _Alignas(8) uint8_t rec[8192];
-static size_t rec_pos;
-static int rec_n;
-
-static void ev_init(void)
-{
-	memset(rec, 0, sizeof(rec));
-	rec_pos = sizeof(struct rst_event);
-	rec_n = 0;
-}
-
-static void ev_blob(int step, int parent, int elem, int flags, const void *data, uint32_t len,
-		    uint32_t want)
-{
-	struct rst_blob *b = (struct rst_blob *)(rec + rec_pos);
-
-	b->step = step;
-	b->parent = parent < 0 ? RST_NO_PARENT : parent;
-	b->elem = elem;
-	b->flags = flags;
-	b->len = len;
-	b->want = want;
-	if (len)
-		memcpy(b + 1, data, len);
-	rec_pos += sizeof(*b) + ((len + 7) & ~7u);
-	rec_n++;
-}
-
-static struct strbuf out;
-
-/* The JSON of the site's parameters for the record built so far. */
-static const char *run(void)
-{
-	struct rst_event *ev = (struct rst_event *)rec;
-	struct ev_view v;
-
-	ev->type = RST_REC_ENTRY;
-	ev->site = RST_SITE_ENTRY;
-	ev->nblobs = rec_n;
-	ev->size = rec_pos;
-	sb_reset(&out);
-	if (decode__view(rec, rec_pos, &v))
-		return "(bad record)";
-	decode__args(&site, &v, &out);
-	return sb_str(&out);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
+#include "decode_harness.h"
 
 /* ---- tests ---- */
 
@@ -474,6 +394,237 @@ static void test_std_types(void)
 	(void)t_i64;
 }
 
+/* struct Holder { c: Secret, n: u8 } (derived), enum Tok { End, Num(u32), Pair { a: u8, b: u8 } } */
+static struct rfield holder_fields[] = { { "c", 0, &t_secret }, { "n", 4, &t_u8 } };
+static struct rtype t_holder = { .kind = RK_STRUCT, .name = "demo::Holder", .debug_name = "Holder",
+				 .size = 8, .sized = true, .fields = holder_fields, .nfields = 2,
+				 .debug = RDBG_DERIVED };
+static struct rtype t_tok_end = { .kind = RK_STRUCT, .name = "End", .debug_name = "End", .size = 4,
+				  .sized = true };
+static struct rfield tok_num_fields[] = { { "__0", 4, &t_u32 } };
+static struct rtype t_tok_num = { .kind = RK_STRUCT, .name = "Num", .debug_name = "Num", .size = 8,
+				  .sized = true, .fields = tok_num_fields, .nfields = 1, .tuple_fields = true };
+static struct rfield tok_pair_fields[] = { { "a", 1, &t_u8 }, { "b", 2, &t_u8 } };
+static struct rtype t_tok_pair = { .kind = RK_STRUCT, .name = "Pair", .debug_name = "Pair", .size = 8,
+				   .sized = true, .fields = tok_pair_fields, .nfields = 2 };
+static struct rvariant tok_vars[] = { { "End", true, 0, &t_tok_end }, { "Num", true, 1, &t_tok_num },
+				      { "Pair", true, 2, &t_tok_pair } };
+static struct rtype t_tok = { .kind = RK_ENUM, .name = "demo::Tok", .debug_name = "Tok", .size = 8,
+			      .sized = true, .discr = { NULL, 0, &t_u8 }, .variants = tok_vars,
+			      .nvariants = 3, .debug = RDBG_ABSENT };
+
+/* The exact JSON: value null with the reason, and the contents under "fields". */
+static void test_fields(void)
+{
+	uint8_t r[8] = { 3, 0, 0, 0, 9, 0, 0, 0 };
+	struct view_values vv;
+
+	plan1(&t_secret);
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 4, 4);
+	CHECK_STR(run(), "[{\"name\":\"v\",\"type\":\"demo::Secret\",\"value\":null,"
+			 "\"error\":\"custom Debug impl\",\"fields\":\"Secret { 0: 3 }\"}]");
+	/* what the tree shows: ~ and the fields */
+	CHECK(view__parse_values(run(), false, &vv) == 0 && vv.n == 1);
+	if (vv.n == 1) {
+		sb_reset(&out);
+		tree__value(&out, &vv.v[0], 0);
+		CHECK_STR(sb_str(&out), "~Secret { 0: 3 }");
+		CHECK_STR(vv.v[0].fields, "Secret { 0: 3 }");
+	}
+	view__values_free(&vv);
+
+	/* never formatted by the program: absence proves nothing about the impl */
+	t_secret.debug = RDBG_ABSENT;
+	CHECK_STR(run(), "[{\"name\":\"v\",\"type\":\"demo::Secret\",\"value\":null,\"error\":"
+			 "\"no Debug impl in the binary (never called by the program, or none)\","
+			 "\"fields\":\"Secret { 0: 3 }\"}]");
+	t_secret.debug = RDBG_UNKNOWN;
+	CHECK(strstr(run(), "\"error\":\"Debug impl not verified to be #[derive(Debug)]\","
+			    "\"fields\":\"Secret { 0: 3 }\"}]"));
+	t_secret.debug = RDBG_CUSTOM;
+
+	/* a derived struct holding a custom one: no {:?} for the whole */
+	plan1(&t_holder);
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 8, 8);
+	CHECK_STR(run(), "[{\"name\":\"v\",\"type\":\"demo::Holder\",\"value\":null,"
+			 "\"error\":\"custom Debug impl\",\"fields\":\"Holder { c: Secret { 0: 3 }, n: 9 }\"}]");
+	/* a part not captured: ? in its place */
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 4, 8);
+	CHECK_STR(run(), "[{\"name\":\"v\",\"type\":\"demo::Holder\",\"value\":null,"
+			 "\"error\":\"custom Debug impl\",\"fields\":\"Holder { c: Secret { 0: 3 }, n: ? }\"}]");
+	/* nothing captured: that is the reason, and no fields */
+	ev_init();
+	CHECK_STR(run(), "[{\"name\":\"v\",\"type\":\"demo::Holder\",\"value\":null,"
+			 "\"error\":\"value not captured\"}]");
+
+	/* enums: the variant, its fields numbered or named */
+	plan1(&t_tok);
+	memset(r, 0, sizeof(r));
+	r[0] = 1;
+	r[4] = 7;
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 8, 8);
+	CHECK(strstr(run(), "\"value\":null,\"error\":\"no Debug impl in the binary (never called by the "
+			    "program, or none)\",\"fields\":\"Num { 0: 7 }\"}]"));
+	r[0] = 2;
+	r[1] = 4;
+	r[2] = 5;
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 8, 8);
+	CHECK(strstr(run(), "\"fields\":\"Pair { a: 4, b: 5 }\"}]"));
+	/* not even the discriminant captured: the missing bytes are the reason, no fields */
+	ev_init();
+	ev_blob(0, -1, 0, RST_BLOB_FAULT, NULL, 0, 8);
+	CHECK(strstr(run(), "\"value\":null,\"error\":\"memory not readable at the probe point\"}]"));
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 8, 8);
+	t_tok.debug = RDBG_DERIVED;
+	CHECK(strstr(run(), "\"value\":\"Pair { a: 4, b: 5 }\"}]"));
+	r[0] = 1;
+	CHECK(strstr(run(), "\"value\":\"Pair { a: 4, b: 5 }\"}]"));
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 8, 8);
+	CHECK(strstr(run(), "\"value\":\"Num(7)\"}]"));
+	r[0] = 0;
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 8, 8);
+	CHECK(strstr(run(), "\"value\":\"End\"}]"));
+}
+
+/* std: a type not reproduced shows its own fields; Cow is its payload's Debug, Poll derived */
+static struct rfield opaque_fields[] = { { "inner", 0, &t_u32 } };
+static struct rtype t_opaque = { .kind = RK_STRUCT, .name = "std::thread::ThreadId", .debug_name = "ThreadId",
+				 .size = 4, .sized = true, .fields = opaque_fields, .nfields = 1 };
+static struct rfield cow_b_fields[] = { { "__0", 8, &t_str } };
+static struct rtype t_cow_b = { .kind = RK_STRUCT, .name = "Borrowed", .debug_name = "Borrowed", .size = 24,
+				.sized = true, .fields = cow_b_fields, .nfields = 1, .tuple_fields = true };
+static struct rvariant cow_vars[] = { { "Borrowed", true, 0, &t_cow_b } };
+static struct rtype t_cow = { .kind = RK_ENUM, .name = "alloc::borrow::Cow<str>", .debug_name = "Cow",
+			      .size = 24, .sized = true, .discr = { NULL, 0, &t_u64 }, .variants = cow_vars,
+			      .nvariants = 1 };
+static struct rtype t_char95 = { .kind = RK_CHAR, .name = "char", .size = 4, .sized = true, .rustc = 95 };
+static struct rtype t_char63 = { .kind = RK_CHAR, .name = "char", .size = 4, .sized = true, .rustc = 63 };
+static struct rtype t_char70 = { .kind = RK_CHAR, .name = "char", .size = 4, .sized = true, .rustc = 70 };
+
+static void test_std_fields(void)
+{
+	uint8_t r[24] = { 0 };
+	uint32_t cp = 0x1cc3c; /* unassigned in Unicode 14 (rustc 1.57-1.65), a symbol in 17 */
+	int c;
+
+	plan1(&t_opaque);
+	r[0] = 4;
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 4, 4);
+	CHECK_STR(run(), "[{\"name\":\"v\",\"type\":\"std::thread::ThreadId\",\"value\":null,\"error\":"
+			 "\"Debug of this std type not supported yet\",\"fields\":\"ThreadId { inner: 4 }\"}]");
+
+	plan1(&t_cow);
+	site.bpf.steps[0] = (struct rst_step){ .op = RST_OP_MEM, .max_len = 24 };
+	c = step_deref(0, 8, 16, 0, 1, 16, &t_str);
+	memset(r, 0, sizeof(r));
+	put64(r + 8, 0x1000);
+	put64(r + 16, 2);
+	ev_init();
+	ev_blob(0, -1, 0, 0, r, 24, 24);
+	ev_blob(c, 0, 0, 0, "ab", 2, 2);
+	CHECK(strstr(run(), "\"value\":\"\\\"ab\\\"\"}]"));
+
+	/* a char whose escaping changed between the known releases */
+	plan1(&t_char95);
+	ev_init();
+	ev_blob(0, -1, 0, 0, &cp, 4, 4);
+	CHECK(strstr(run(), "\"value\":\"'\xf0\x9c\xb0\xbc'\"}]"));
+	plan1(&t_char63);
+	CHECK(strstr(run(), "\"value\":\"'\\\\u{1cc3c}'\"}]"));
+	plan1(&t_char70);
+	CHECK(strstr(run(), "\"value\":null,\"error\":\"escaping of this char differs across rustc "
+			    "releases\",\"fields\":\"'\xf0\x9c\xb0\xbc'\"}]"));
+}
+
+/* VecDeque before rustc 1.67: { tail, head, buf }, elements tail..head in a power-of-2 ring */
+static struct rtype t_deque63 = { .kind = RK_DEQUE, .name = "alloc::collections::vec_deque::VecDeque<u8>",
+				  .debug_name = "VecDeque", .size = 32, .sized = true, .target = &t_u8,
+				  .sub = RSUB_DEQUE_TAIL_HEAD, .head_off = 0, .len_off = 8, .ptr_off = 16,
+				  .cap_off = 24 };
+
+static void test_deque_tail_head(void)
+{
+	uint64_t hdr[4] = { 6, 2, 0x1000, 8 }; /* tail 6, head 2, cap 8: elements 6, 7, 0, 1 */
+	uint8_t ring[8] = { 10, 11, 12, 13, 14, 15, 16, 17 };
+	int c;
+
+	plan1(&t_deque63);
+	site.bpf.steps[0] = (struct rst_step){ .op = RST_OP_MEM, .max_len = 32 };
+	c = step_deref(0, 16, 24, 0, 1, 8, &t_deque63);
+	ev_init();
+	ev_blob(0, -1, 0, 0, hdr, 32, 32);
+	ev_blob(c, 0, 0, 0, ring, 8, 8);
+	CHECK(strstr(run(), "\"value\":\"[16, 17, 10, 11]\"}]"));
+	hdr[1] = 6; /* empty */
+	ev_init();
+	ev_blob(0, -1, 0, 0, hdr, 32, 32);
+	CHECK(strstr(run(), "\"value\":\"[]\"}]"));
+	hdr[3] = 6; /* not a power of two: not this layout */
+	ev_init();
+	ev_blob(0, -1, 0, 0, hdr, 32, 32);
+	CHECK(strstr(run(), "\"error\":\"VecDeque header inconsistent\"}]"));
+}
+
+/* Result<i8, u8>: one scalar payload in rustc 1.95, an aggregate (one integer) in 1.63 */
+static struct rtype t_i8 = { .kind = RK_INT, .name = "i8", .size = 1, .sized = true };
+static struct rtype t_bool_ok = { .kind = RK_BOOL, .name = "bool", .size = 1, .sized = true };
+static struct rfield ok_i8_fields[] = { { "__0", 1, &t_i8 } };
+static struct rtype t_ok_i8 = { .kind = RK_STRUCT, .name = "Ok", .size = 2, .sized = true,
+				.fields = ok_i8_fields, .nfields = 1, .tuple_fields = true };
+static struct rfield err_u8_fields[] = { { "__0", 1, &t_u8 } };
+static struct rtype t_err_u8 = { .kind = RK_STRUCT, .name = "Err", .size = 2, .sized = true,
+				 .fields = err_u8_fields, .nfields = 1, .tuple_fields = true };
+static struct rvariant res_vars[] = { { "Ok", true, 0, &t_ok_i8 }, { "Err", true, 1, &t_err_u8 } };
+static struct rtype t_res = { .kind = RK_ENUM, .name = "core::result::Result<i8, u8>", .size = 2,
+			      .sized = true, .discr = { NULL, 0, &t_u8 }, .variants = res_vars, .nvariants = 2 };
+
+static struct rfield pi_ok_fields[] = { { "__0", 8, &t_u64 } };
+static struct rtype t_pi_ok = { .kind = RK_STRUCT, .name = "Ok", .size = 16, .sized = true,
+				.fields = pi_ok_fields, .nfields = 1, .tuple_fields = true };
+static struct rfield pi_err_fields[] = { { "__0", 8, &t_ref_u8 } };
+static struct rtype t_pi_err = { .kind = RK_STRUCT, .name = "Err", .size = 16, .sized = true,
+				 .fields = pi_err_fields, .nfields = 1, .tuple_fields = true };
+static struct rvariant pi_vars[] = { { "Ok", true, 0, &t_pi_ok }, { "Err", true, 1, &t_pi_err } };
+static struct rtype t_pi = { .kind = RK_ENUM, .name = "core::result::Result<usize, &u8>", .size = 16,
+			     .sized = true, .discr = { NULL, 0, &t_u64 }, .variants = pi_vars, .nvariants = 2 };
+
+static void test_abi_by_release(void)
+{
+	t_res.rustc = 95;
+	CHECK(abi__of(&t_res).kind == ABI_PAIR);
+	t_res.rustc = 63;
+	CHECK(abi__of(&t_res).kind == ABI_MEMORY);
+	t_res.rustc = 80;
+	CHECK(abi__of(&t_res).kind == ABI_UNKNOWN);
+	/* bool and u8 are the same primitive to rustc: always one scalar */
+	t_ok_i8.fields[0].type = &t_bool_ok;
+	t_res.rustc = 63;
+	CHECK(abi__of(&t_res).kind == ABI_PAIR);
+	t_ok_i8.fields[0].type = &t_i8;
+
+	/* Result<usize, &u8>: integer and pointer merged in 1.95, memory (sret) in 1.63 */
+	t_pi.rustc = 95;
+	CHECK(abi__of(&t_pi).kind == ABI_PAIR);
+	t_pi.rustc = 63;
+	CHECK(abi__of(&t_pi).kind == ABI_MEMORY);
+	t_pi.rustc = 75;
+	CHECK(abi__of(&t_pi).kind == ABI_UNKNOWN);
+	/* Result<u8, u32>: sizes differ, never one scalar */
+	t_pi_ok.fields[0].type = &t_u8;
+	t_pi.rustc = 75;
+	CHECK(abi__of(&t_pi).kind == ABI_MEMORY);
+	t_pi_ok.fields[0].type = &t_u64;
+}
+
 static void test_bad_records(void)
 {
 	struct ev_view v;
@@ -500,6 +651,10 @@ int main(void)
 	test_piece_gaps();
 	test_std_types();
 	test_bad_records();
+	test_fields();
+	test_std_fields();
+	test_deque_tail_head();
+	test_abi_by_release();
 	sb_free(&out);
 	return unit_done("test_decode");
 }

@@ -16,8 +16,12 @@
 #include "unit.h"
 
 #define GOLDEN "tests/unit/rustfmt_golden.txt"
+/* the same generator built by Debian 12's rustc 1.63 (Unicode 14 tables) */
+#define GOLDEN_1_63 "tests/unit/rustfmt_golden_1.63.txt"
 
 static struct strbuf sb;
+/* the rustc whose escaping chs()/strs_n() follow */
+static const struct rfmt_rules *rules;
 
 static const char *f64s(double v)
 {
@@ -36,7 +40,12 @@ static const char *f32s(float v)
 static const char *chs(uint32_t cp)
 {
 	sb_reset(&sb);
-	rfmt_char(&sb, cp);
+	if (rules) {
+		if (rfmt_char_r(&sb, cp, rules) == -ERANGE)
+			return sb.len ? "<ERANGE but appended>" : "<ERANGE>";
+	} else {
+		rfmt_char(&sb, cp);
+	}
 	return sb_str(&sb);
 }
 
@@ -46,7 +55,10 @@ static const char *strs_n(const char *s, size_t n, bool may_be_cut)
 	int r;
 
 	sb_reset(&sb);
-	r = rfmt_str(&sb, (const uint8_t *)s, n, may_be_cut);
+	r = rules ? rfmt_str_r(&sb, (const uint8_t *)s, n, may_be_cut, rules, 0)
+		  : rfmt_str(&sb, (const uint8_t *)s, n, may_be_cut);
+	if (r == -ERANGE)
+		return sb.len ? "<ERANGE but appended>" : "<ERANGE>";
 	if (r == -EILSEQ)
 		return sb.len ? "<EILSEQ but appended>" : "<EILSEQ>";
 	if (r == 1) {
@@ -149,15 +161,15 @@ static void check_cuts(const uint8_t *b, size_t n)
 	sb_free(&whole);
 }
 
-static void run_golden(void)
+static void run_golden(const char *path)
 {
-	FILE *f = fopen(GOLDEN, "r");
+	FILE *f = fopen(path, "r");
 	char line[4096];
 	int lineno = 0, cases = 0, bad = 0, before;
 
 	CHECK(f != NULL);
 	if (!f) {
-		fprintf(stderr, "cannot open %s (run from the repository root)\n", GOLDEN);
+		fprintf(stderr, "cannot open %s (run from the repository root)\n", path);
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -174,7 +186,7 @@ static void run_golden(void)
 		input = strchr(kind, ' ');
 		want = input ? strchr(input + 1, ' ') : NULL;
 		if (!want) {
-			fprintf(stderr, "%s:%d: malformed line\n", GOLDEN, lineno);
+			fprintf(stderr, "%s:%d: malformed line\n", path, lineno);
 			CHECK(0);
 			continue;
 		}
@@ -213,7 +225,7 @@ static void run_golden(void)
 		} else if (strcmp(kind, "i128") == 0) {
 			got = i128s((__int128)parse_u128(input));
 		} else {
-			fprintf(stderr, "%s:%d: unknown kind %s\n", GOLDEN, lineno, kind);
+			fprintf(stderr, "%s:%d: unknown kind %s\n", path, lineno, kind);
 			CHECK(0);
 			continue;
 		}
@@ -221,11 +233,11 @@ static void run_golden(void)
 			CHECK_STR(got, want);
 		if (unit_fail != before) {
 			bad++;
-			fprintf(stderr, "  ^ %s:%d: %s %s\n", GOLDEN, lineno, kind, input);
+			fprintf(stderr, "  ^ %s:%d: %s %s\n", path, lineno, kind, input);
 		}
 	}
 	fclose(f);
-	printf("golden: %d cases, %d failing\n", cases, bad);
+	printf("golden %s: %d cases, %d failing\n", path, cases, bad);
 	CHECK(cases >= 500);
 }
 
@@ -426,10 +438,39 @@ static void test_strbuf(void)
 	sb_free(&b);
 }
 
+/* Escaping by release: exact for the tables' rustcs, unknown where releases in between differ. */
+static void test_rules(void)
+{
+	rules = rfmt_rules_for(63);
+	CHECK_STR(chs(0x1cc3c), "'\\u{1cc3c}'"); /* unassigned in Unicode 14 */
+	rules = rfmt_rules_for(95);
+	CHECK_STR(chs(0x1cc3c), "'\xf0\x9c\xb0\xbc'");
+	rules = rfmt_rules_for(70); /* Unicode 15: not known here */
+	CHECK_STR(chs(0x1cc3c), "<ERANGE>");
+	CHECK_STR(strs("a\xf0\x9c\xb0\xbc"), "<ERANGE>");
+	CHECK_STR(chs(0xe9), "'\xc3\xa9'");
+	CHECK_STR(chs(0x301), "'\\u{301}'");
+	CHECK_STR(strs("x\xc3\xa9\n"), "\"x\xc3\xa9\\n\"");
+	rules = rfmt_rules_for(0); /* unknown rustc: ASCII only */
+	CHECK_STR(chs(0xe9), "<ERANGE>");
+	CHECK_STR(chs('\x1b'), "'\\u{1b}'");
+	CHECK_STR(strs("ok\t\""), "\"ok\\t\\\"\"");
+	CHECK_STR(strs("\xc3\xa9"), "<ERANGE>");
+	/* OsStr's Debug in rustc 1.63 escaped single quotes too */
+	sb_reset(&sb);
+	CHECK(rfmt_str_r(&sb, (const uint8_t *)"it's", 4, false, rfmt_rules_for(63), RFMT_ESCAPE_SQUOTE) == 0);
+	CHECK_STR(sb_str(&sb), "\"it\\'s\"");
+	rules = NULL;
+}
+
 int main(void)
 {
 	sb_init(&sb);
-	run_golden();
+	run_golden(GOLDEN);
+	rules = rfmt_rules_for(63);
+	run_golden(GOLDEN_1_63);
+	rules = NULL;
+	test_rules();
 	test_floats();
 	test_chars_and_strs();
 	test_ints();
