@@ -2,16 +2,11 @@
 #include <string.h>
 #include <dwarf.h>
 #include "rstrace.h"
-#include "symexec.h"
+#include "symexec_int.h"
 
-#define RSP 7
-/* x86-64 System V: signal handlers leave the 128 bytes below rsp alone. */
-#define RED_ZONE 128
+const struct sym sym_none;
 
-static const struct sym none;
-
-/* Capstone register -> DWARF register number and width; false for ah/bh/ch/dh and others. */
-static bool gpr_of(x86_reg r, int *num, int *size)
+bool sym_gpr_of(x86_reg r, int *num, int *size)
 {
 	static const x86_reg map[16][4] = {
 		{ X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL },
@@ -52,13 +47,12 @@ static bool xmm_of(x86_reg r, int *num)
 	return true;
 }
 
-static struct sym mk(uint8_t kind, uint8_t reg, uint32_t size, int64_t off)
+struct sym sym_mk(uint8_t kind, uint8_t reg, uint32_t size, int64_t off)
 {
 	return (struct sym){ .kind = kind, .reg = reg, .size = size, .off = off };
 }
 
-/* An address or integer that can take a constant added: the whole 8 bytes. */
-static bool whole(const struct sym *s)
+bool sym_whole(const struct sym *s)
 {
 	return (s->kind == SYM_ADDR || s->kind == SYM_RADDR || s->kind == SYM_CONST ||
 		s->kind == SYM_LINK ||
@@ -66,26 +60,25 @@ static bool whole(const struct sym *s)
 	       s->size == 8 && !s->bool_mask;
 }
 
-static struct sym add_const(struct sym s, int64_t k)
+struct sym sym_add(struct sym s, int64_t k)
 {
-	if (!whole(&s))
-		return none;
+	if (!sym_whole(&s))
+		return sym_none;
 	s.off += k;
 	return s;
 }
 
-/* Bytes [b, b+n) of s. */
-static struct sym sub(struct sym s, unsigned b, unsigned n)
+struct sym sym_sub(struct sym s, unsigned b, unsigned n)
 {
 	if (s.kind == SYM_NONE || b + n > s.size || n == 0)
-		return none;
+		return sym_none;
 	if (b && s.bool_mask)
-		return none;
+		return sym_none;
 	switch (s.kind) {
 	case SYM_REG:
 		/* reg + off: its low bytes are BPF's (reg + off) truncated; higher ones are not */
 		if (b && s.off)
-			return none;
+			return sym_none;
 		s.byte += b;
 		break;
 	case SYM_XMM:
@@ -95,7 +88,7 @@ static struct sym sub(struct sym s, unsigned b, unsigned n)
 	case SYM_RADDR:
 	case SYM_LINK:
 		if (b)
-			return none;
+			return sym_none;
 		break;
 	case SYM_MEM:
 	case SYM_DEREF:
@@ -118,11 +111,11 @@ void symexec__init(struct sym_state *st)
 
 	memset(st, 0, sizeof(*st));
 	for (i = 0; i < 16; i++) {
-		st->gpr[i] = mk(SYM_REG, i, 8, 0);
-		st->xmm[i] = mk(SYM_XMM, i, 16, 0);
+		st->gpr[i] = sym_mk(SYM_REG, i, 8, 0);
+		st->xmm[i] = sym_mk(SYM_XMM, i, 16, 0);
 	}
 	/* at the first instruction rsp points at the return address: CFA - 8 */
-	st->gpr[RSP] = mk(SYM_ADDR, 0, 8, -8);
+	st->gpr[RSP] = sym_mk(SYM_ADDR, 0, 8, -8);
 }
 
 /* ---- the stack frame ---- */
@@ -173,19 +166,14 @@ static void put1(struct sym_state *st, bool realigned, int64_t off, uint32_t siz
 static void put(struct sym_state *st, bool realigned, int64_t off, uint32_t size, struct sym v)
 {
 	if (v.kind != SYM_NONE && v.size < size && v.zext) {
-		put1(st, realigned, off, v.size, sub(v, 0, v.size));
-		put1(st, realigned, off + v.size, size - v.size, mk(SYM_CONST, 0, size - v.size, 0));
+		put1(st, realigned, off, v.size, sym_sub(v, 0, v.size));
+		put1(st, realigned, off + v.size, size - v.size, sym_mk(SYM_CONST, 0, size - v.size, 0));
 		return;
 	}
-	put1(st, realigned, off, size, v.kind != SYM_NONE && v.size >= size ? sub(v, 0, size) : none);
+	put1(st, realigned, off, size, v.kind != SYM_NONE && v.size >= size ? sym_sub(v, 0, size) : sym_none);
 }
 
-/*
- * Pieces of bytes [off, off+size) of the frame; -1 if some byte is not known.
- * need: per byte, whether the value uses it (NULL: all); bytes it does not use
- * (padding) may be unwritten.
- */
-static int load(const struct sym_state *st, bool realigned, int64_t off, uint64_t size,
+int sym_load(const struct sym_state *st, bool realigned, int64_t off, uint64_t size,
 		const uint8_t *need, struct sym_piece *out, int max)
 {
 	int64_t cur = off, end = off + (int64_t)size;
@@ -210,11 +198,11 @@ static int load(const struct sym_state *st, bool realigned, int64_t off, uint64_
 			int64_t run = s->off + (int64_t)s->size < end ? s->off + (int64_t)s->size - cur
 								       : end - cur;
 
-			v = sub(s->v, (unsigned)(cur - s->off), (unsigned)run);
+			v = sym_sub(s->v, (unsigned)(cur - s->off), (unsigned)run);
 			cur += run;
 		} else if (cur >= 0 && !realigned && !st->outside_written) {
 			/* the caller's frame (stack arguments), untouched so far */
-			v = mk(SYM_MEM, 0, (uint32_t)(next - cur), cur);
+			v = sym_mk(SYM_MEM, 0, (uint32_t)(next - cur), cur);
 			cur += v.size;
 		} else if (need) {
 			/* padding the value never uses may stay unwritten */
@@ -224,7 +212,7 @@ static int load(const struct sym_state *st, bool realigned, int64_t off, uint64_
 				run++;
 			if (!run)
 				return -1; /* not written yet: garbage */
-			v = mk(SYM_PAD, 0, (uint32_t)run, 0);
+			v = sym_mk(SYM_PAD, 0, (uint32_t)run, 0);
 			cur += run;
 		} else {
 			return -1;
@@ -236,16 +224,16 @@ static int load(const struct sym_state *st, bool realigned, int64_t off, uint64_
 	return n;
 }
 
-static struct sym load_one(const struct sym_state *st, const struct sym *addr, uint64_t size)
+struct sym sym_load_one(const struct sym_state *st, const struct sym *addr, uint64_t size)
 {
 	struct sym_piece p[1];
 
 	if (addr->kind == SYM_ADDR || addr->kind == SYM_RADDR)
-		return load(st, addr->kind == SYM_RADDR, addr->off, size, NULL, p, 1) == 1 ? p[0].s
-											  : none;
-	if (addr->kind == SYM_REG && whole(addr) && !st->outside_written)
-		return mk(SYM_DEREF, addr->reg, (uint32_t)size, addr->off);
-	return none;
+		return sym_load(st, addr->kind == SYM_RADDR, addr->off, size, NULL, p, 1) == 1 ? p[0].s
+											  : sym_none;
+	if (addr->kind == SYM_REG && sym_whole(addr) && !st->outside_written)
+		return sym_mk(SYM_DEREF, addr->reg, (uint32_t)size, addr->off);
+	return sym_none;
 }
 
 /* ---- instructions ---- */
@@ -255,9 +243,9 @@ static struct sym addr_of(const struct sym_state *st, const cs_x86_op *op)
 	int num, size;
 
 	if (op->type != X86_OP_MEM || op->mem.segment != X86_REG_INVALID ||
-	    op->mem.index != X86_REG_INVALID || !gpr_of(op->mem.base, &num, &size) || size != 8)
-		return none;
-	return add_const(st->gpr[num], op->mem.disp);
+	    op->mem.index != X86_REG_INVALID || !sym_gpr_of(op->mem.base, &num, &size) || size != 8)
+		return sym_none;
+	return sym_add(st->gpr[num], op->mem.disp);
 }
 
 static void write_mem(struct sym_state *st, const struct sym *a, uint32_t size, struct sym v,
@@ -282,27 +270,27 @@ static struct sym read_op(const struct sym_state *st, const cs_x86_op *op)
 
 	switch (op->type) {
 	case X86_OP_REG:
-		if (gpr_of(op->reg, &num, &size)) {
+		if (sym_gpr_of(op->reg, &num, &size)) {
 			const struct sym *g = &st->gpr[num];
 
 			if ((uint32_t)size <= g->size)
-				return sub(*g, 0, size);
+				return sym_sub(*g, 0, size);
 			/* fewer bytes known, but those above are zero */
-			return g->zext ? *g : none;
+			return g->zext ? *g : sym_none;
 		}
 		if (xmm_of(op->reg, &num))
-			return sub(st->xmm[num], 0, op->size <= 16 ? op->size : 16);
-		return none;
+			return sym_sub(st->xmm[num], 0, op->size <= 16 ? op->size : 16);
+		return sym_none;
 	case X86_OP_IMM:
-		return mk(SYM_CONST, 0, op->size ? op->size : 8, op->size == 8 ? op->imm :
+		return sym_mk(SYM_CONST, 0, op->size ? op->size : 8, op->size == 8 ? op->imm :
 			  (int64_t)((uint64_t)op->imm & ((1ull << (8 * op->size)) - 1)));
 	case X86_OP_MEM: {
 		struct sym a = addr_of(st, op);
 
-		return load_one(st, &a, op->size);
+		return sym_load_one(st, &a, op->size);
 	}
 	default:
-		return none;
+		return sym_none;
 	}
 }
 
@@ -315,7 +303,7 @@ static void write_reg(struct sym_state *st, x86_reg r, struct sym v, struct sym_
 		st->xmm[num] = v;
 		return;
 	}
-	if (!gpr_of(r, &num, &size))
+	if (!sym_gpr_of(r, &num, &size))
 		return;
 	if (num == RSP && !((v.kind == SYM_ADDR || v.kind == SYM_RADDR) && size == 8)) {
 		/* the frame can no longer be followed */
@@ -324,11 +312,11 @@ static void write_reg(struct sym_state *st, x86_reg r, struct sym v, struct sym_
 	if (size == 8 || v.kind == SYM_NONE) {
 		st->gpr[num] = v;
 	} else if (size == 4) {
-		st->gpr[num] = v.size > 4 ? sub(v, 0, 4) : v;
+		st->gpr[num] = v.size > 4 ? sym_sub(v, 0, 4) : v;
 		st->gpr[num].zext = true;
 	} else {
 		/* a 16/8-bit write keeps the old upper bytes: only the low ones are known */
-		st->gpr[num] = v.size >= (uint32_t)size ? sub(v, 0, size) : none;
+		st->gpr[num] = v.size >= (uint32_t)size ? sym_sub(v, 0, size) : sym_none;
 	}
 }
 
@@ -341,7 +329,7 @@ static void clobber(struct sym_state *st, csh h, const cs_insn *in, struct sym_e
 
 	if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) == CS_ERR_OK) {
 		for (i = 0; i < nwr; i++)
-			write_reg(st, wr[i], none, eff);
+			write_reg(st, wr[i], sym_none, eff);
 	} else {
 		eff->ends_prefix = eff->stop = true;
 	}
@@ -351,7 +339,7 @@ static void clobber(struct sym_state *st, csh h, const cs_insn *in, struct sym_e
 		if (x->operands[i].type != X86_OP_MEM || !(x->operands[i].access & CS_AC_WRITE))
 			continue;
 		a = addr_of(st, &x->operands[i]);
-		write_mem(st, &a, x->operands[i].size, none, eff);
+		write_mem(st, &a, x->operands[i].size, sym_none, eff);
 	}
 }
 
@@ -375,10 +363,10 @@ static void arith(struct sym_state *st, const cs_insn *in, struct sym_effect *ef
 {
 	const cs_x86 *x = &in->detail->x86;
 	const cs_x86_op *d = &x->operands[0], *s = &x->operands[1];
-	struct sym v = none, src = read_op(st, s);
+	struct sym v = sym_none, src = read_op(st, s);
 	int num, size;
 
-	if (d->type != X86_OP_REG || !gpr_of(d->reg, &num, &size))
+	if (d->type != X86_OP_REG || !sym_gpr_of(d->reg, &num, &size))
 		return;
 	if (in->id == X86_INS_AND && num == RSP && src.kind == SYM_CONST && src.off < 0 &&
 	    !(src.off & (-src.off - 1)) && st->gpr[RSP].kind == SYM_ADDR && !st->realigned) {
@@ -386,7 +374,7 @@ static void arith(struct sym_state *st, const cs_insn *in, struct sym_effect *ef
 		st->realigned = true;
 		st->realign_from = st->gpr[RSP].off;
 		st->align = -src.off;
-		write_reg(st, d->reg, mk(SYM_RADDR, 0, 8, 0), eff);
+		write_reg(st, d->reg, sym_mk(SYM_RADDR, 0, 8, 0), eff);
 		return;
 	}
 	if (in->id == X86_INS_SHR && (size == 8 || size == 4) && src.kind == SYM_CONST &&
@@ -402,20 +390,20 @@ static void arith(struct sym_state *st, const cs_insn *in, struct sym_effect *ef
 		return;
 	}
 	if (in->id == X86_INS_XOR && s->type == X86_OP_REG && s->reg == d->reg)
-		v = mk(SYM_CONST, 0, 8, 0);
+		v = sym_mk(SYM_CONST, 0, 8, 0);
 	else if ((in->id == X86_INS_ADD || in->id == X86_INS_SUB) && size == 8 &&
 		 src.kind == SYM_CONST)
-		v = add_const(st->gpr[num], in->id == X86_INS_ADD ? src.off : -src.off);
+		v = sym_add(st->gpr[num], in->id == X86_INS_ADD ? src.off : -src.off);
 	else if (in->id == X86_INS_AND && src.kind == SYM_CONST && st->gpr[num].kind != SYM_NONE) {
 		/* the bytes of the operand that are known */
 		uint32_t w = (uint32_t)size < st->gpr[num].size ? (uint32_t)size : st->gpr[num].size;
 		uint64_t keep = w >= 8 ? ~0ull : (1ull << (8 * w)) - 1;
 
-		v = sub(st->gpr[num], 0, w);
+		v = sym_sub(st->gpr[num], 0, w);
 		if (((uint64_t)src.off & keep) == 1)
 			v.bool_mask = true; /* `and $1`: a bool normalised (see symexec__locate) */
 		else if (((uint64_t)src.off & keep) != keep)
-			v = none;
+			v = sym_none;
 	}
 	write_reg(st, d->reg, v, eff);
 }
@@ -430,7 +418,7 @@ static void push_pop(struct sym_state *st, const cs_insn *in, struct sym_effect 
 		return;
 	}
 	if (in->id == X86_INS_PUSH) {
-		struct sym v = x->operands[0].type == X86_OP_MEM ? none : read_op(st, &x->operands[0]);
+		struct sym v = x->operands[0].type == X86_OP_MEM ? sym_none : read_op(st, &x->operands[0]);
 
 		rsp->off -= 8;
 		a = *rsp;
@@ -440,7 +428,7 @@ static void push_pop(struct sym_state *st, const cs_insn *in, struct sym_effect 
 	a = *rsp;
 	rsp->off += 8;
 	if (x->operands[0].type == X86_OP_REG)
-		write_reg(st, x->operands[0].reg, load_one(st, &a, 8), eff);
+		write_reg(st, x->operands[0].reg, sym_load_one(st, &a, 8), eff);
 	else
 		eff->ends_prefix = eff->stop = true; /* pop to memory: not in compiler output */
 }
@@ -502,7 +490,7 @@ void symexec__step(struct sym_state *st, csh h, const cs_insn *in, const struct 
 		eff->ends_prefix = true;
 		/* __rust_probestack touches the new stack pages and clobbers r11 only */
 		if (is_probestack(in, img))
-			st->gpr[11] = none;
+			st->gpr[11] = sym_none;
 		else
 			eff->stop = true;
 		return;
@@ -526,7 +514,7 @@ void symexec__step(struct sym_state *st, csh h, const cs_insn *in, const struct 
 		    x->operands[0].size == 8 && x->operands[1].mem.base == X86_REG_RIP &&
 		    x->operands[1].mem.index == X86_REG_INVALID)
 			write_reg(st, x->operands[0].reg,
-				  mk(SYM_LINK, 0, 8,
+				  sym_mk(SYM_LINK, 0, 8,
 				     (int64_t)(in->address + in->size) + x->operands[1].mem.disp),
 				  eff);
 		else if (x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
@@ -574,478 +562,6 @@ void symexec__step(struct sym_state *st, csh h, const cs_insn *in, const struct 
 	clobber(st, h, in, eff);
 }
 
-/* ---- DWARF locations ---- */
-
-#define STACK 8
-
-struct machine {
-	const struct sym_state *st;
-	const struct rfunc *f;
-	struct sym stack[STACK];
-	int sp;
-	bool unknown; /* a register or memory value this state does not know */
-	const char *error; /* unsupported: final */
-};
-
-static void push(struct machine *m, struct sym v)
-{
-	if (v.kind == SYM_NONE)
-		m->unknown = true;
-	if (m->sp == STACK) {
-		m->error = "location expression too deep";
-		return;
-	}
-	m->stack[m->sp++] = v;
-}
-
-static struct sym pop(struct machine *m)
-{
-	if (!m->sp) {
-		m->error = "malformed location expression";
-		return none;
-	}
-	return m->stack[--m->sp];
-}
-
-/* DWARF register n (0-15 general, 17-32 xmm0-15) as a value, in state st. */
-static struct sym dwarf_reg(const struct sym_state *st, uint64_t n)
-{
-	if (!st)
-		return none;
-	if (n < 16)
-		return st->gpr[n];
-	if (n >= 17 && n <= 32)
-		return st->xmm[n - 17];
-	return none;
-}
-
-static struct sym entry_reg(uint64_t n)
-{
-	if (n < 16)
-		return n == RSP ? mk(SYM_ADDR, 0, 8, 0) : mk(SYM_REG, (uint8_t)n, 8, 0);
-	if (n >= 17 && n <= 32)
-		return mk(SYM_XMM, (uint8_t)(n - 17), 16, 0);
-	return none;
-}
-
-static void frame_base(struct machine *m, int64_t k)
-{
-	k += m->f->frame_base_off;
-	if (m->f->frame_base_reg >= 0)
-		push(m, add_const(dwarf_reg(m->st, m->f->frame_base_reg), k));
-	else if (m->f->frame_base_reg == -1)
-		push(m, mk(SYM_ADDR, 0, 8, k)); /* DW_OP_call_frame_cfa */
-	else
-		m->error = "frame base not supported";
-}
-
-static void binary(struct machine *m, uint8_t atom)
-{
-	struct sym b = pop(m), a = pop(m);
-
-	if (a.kind == SYM_CONST && b.kind == SYM_CONST) {
-		uint64_t x = (uint64_t)a.off, y = (uint64_t)b.off, r = 0;
-
-		switch (atom) {
-		case DW_OP_plus: r = x + y; break;
-		case DW_OP_minus: r = x - y; break;
-		case DW_OP_and: r = x & y; break;
-		case DW_OP_or: r = x | y; break;
-		case DW_OP_xor: r = x ^ y; break;
-		case DW_OP_mul: r = x * y; break;
-		case DW_OP_shl: r = y < 64 ? x << y : 0; break;
-		case DW_OP_shr: r = y < 64 ? x >> y : 0; break;
-		}
-		push(m, mk(SYM_CONST, 0, 8, (int64_t)r));
-	} else if (atom == DW_OP_plus && b.kind == SYM_CONST) {
-		push(m, add_const(a, b.off));
-	} else if (atom == DW_OP_plus && a.kind == SYM_CONST) {
-		push(m, add_const(b, a.off));
-	} else if (atom == DW_OP_minus && b.kind == SYM_CONST) {
-		push(m, add_const(a, -b.off));
-	} else {
-		m->error = "location arithmetic not computable from captured registers";
-	}
-}
-
-static void deref(struct machine *m, uint64_t size)
-{
-	struct sym a = pop(m);
-
-	if (size == 0 || size > 8) {
-		m->error = "location expression not supported";
-		return;
-	}
-	if (a.kind == SYM_ADDR && !m->st) {
-		m->unknown = true;
-		push(m, none);
-		return;
-	}
-	push(m, m->st ? load_one(m->st, &a, size) : none);
-	if (m->sp && m->stack[m->sp - 1].kind != SYM_NONE && size < 8)
-		m->stack[m->sp - 1].zext = true;
-}
-
-/* One operation of the stack machine; false when the expression cannot go on. */
-static void op(struct machine *m, const struct rop *o)
-{
-	uint8_t a = o->atom;
-
-	if (a >= DW_OP_lit0 && a <= DW_OP_lit31)
-		push(m, mk(SYM_CONST, 0, 8, a - DW_OP_lit0));
-	else if (a >= DW_OP_breg0 && a <= DW_OP_breg15)
-		push(m, add_const(dwarf_reg(m->st, a - DW_OP_breg0), (int64_t)o->op1));
-	else if (a == DW_OP_bregx && o->op1 < 16)
-		push(m, add_const(dwarf_reg(m->st, o->op1), (int64_t)o->op2));
-	else if (a == DW_OP_fbreg)
-		frame_base(m, (int64_t)o->op1);
-	else if (a == DW_OP_addr)
-		push(m, mk(SYM_LINK, 0, 8, (int64_t)o->op1));
-	else if (a == DW_OP_call_frame_cfa)
-		push(m, mk(SYM_ADDR, 0, 8, 0));
-	else if (a == DW_OP_const1u || a == DW_OP_const2u || a == DW_OP_const4u ||
-		 a == DW_OP_const8u || a == DW_OP_constu || a == DW_OP_const1s ||
-		 a == DW_OP_const2s || a == DW_OP_const4s || a == DW_OP_const8s ||
-		 a == DW_OP_consts)
-		push(m, mk(SYM_CONST, 0, 8, (int64_t)o->op1));
-	else if (a == DW_OP_plus_uconst)
-		push(m, add_const(pop(m), (int64_t)o->op1));
-	else if (a == DW_OP_plus || a == DW_OP_minus || a == DW_OP_and || a == DW_OP_or ||
-		 a == DW_OP_xor || a == DW_OP_mul || a == DW_OP_shl || a == DW_OP_shr)
-		binary(m, a);
-	else if (a == DW_OP_deref)
-		deref(m, 8);
-	else if (a == DW_OP_deref_size)
-		deref(m, o->op1);
-	else if ((a == DW_OP_entry_value || a == DW_OP_GNU_entry_value) &&
-		 o->sub_atom >= DW_OP_reg0 && o->sub_atom <= DW_OP_reg31)
-		push(m, entry_reg(o->sub_atom - DW_OP_reg0)); /* the value at entry, by definition */
-	else if ((a == DW_OP_entry_value || a == DW_OP_GNU_entry_value) &&
-		 o->sub_atom == DW_OP_regx)
-		push(m, entry_reg(o->sub_op1));
-	else if (a == DW_OP_dup && m->sp)
-		push(m, m->stack[m->sp - 1]);
-	else if (a == DW_OP_drop)
-		pop(m);
-	else if (a == DW_OP_swap && m->sp >= 2) {
-		struct sym t = m->stack[m->sp - 1];
-
-		m->stack[m->sp - 1] = m->stack[m->sp - 2];
-		m->stack[m->sp - 2] = t;
-	} else
-		m->error = "location expression not supported";
-}
-
-/* Whether b continues a in the same register or memory (one capture reads both). */
-static bool adjacent(const struct sym *a, uint32_t alen, const struct sym *b)
-{
-	if (a->kind != b->kind || a->reg != b->reg || a->bool_mask || b->bool_mask)
-		return false;
-	switch (a->kind) {
-	case SYM_REG:
-	case SYM_XMM:
-		return !a->off && !b->off && a->byte + alen == b->byte;
-	case SYM_MEM:
-	case SYM_DEREF:
-		return a->off + (int64_t)alen == b->off;
-	default:
-		return false;
-	}
-}
-
-static int add_piece(struct sym_loc *out, struct sym v, uint32_t len)
-{
-	struct sym_piece *last = out->npieces ? &out->piece[out->npieces - 1] : NULL;
-
-	if (last && adjacent(&last->s, last->len, &v)) {
-		last->len += len;
-		last->s.size = last->len;
-		return 0;
-	}
-	if (out->npieces == PARAM_PIECES) {
-		out->error = "value assembled from more pieces than a plan holds";
-		out->final = true;
-		return 1;
-	}
-	out->piece[out->npieces++] = (struct sym_piece){ v, len };
-	return 0;
-}
-
-/* A register's first len bytes: a zero-extended value brings its zero bytes along. */
-static int reg_piece(struct sym_loc *out, struct sym r, uint32_t len)
-{
-	if (r.kind == SYM_NONE)
-		return -1;
-	if (len <= r.size)
-		return add_piece(out, sub(r, 0, len), len);
-	if (!r.zext)
-		return -1;
-	if (add_piece(out, sub(r, 0, r.size), r.size))
-		return 1;
-	return add_piece(out, mk(SYM_CONST, 0, len - r.size, 0), len - r.size);
-}
-
-/* Ops [0, n) of one piece of psize bytes: -1 unknown in this state, 0 done, 1 error (final). */
-static int eval_piece(const struct sym_state *st, const struct rfunc *f, const struct rop *ops,
-		      int n, uint64_t psize, const uint8_t *need, struct sym_loc *out)
-{
-	struct machine m = { .st = st, .f = f };
-	bool value = false;
-	struct sym top;
-	int i, k;
-
-	if (n == 1 && ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31)
-		return reg_piece(out, dwarf_reg(st, ops[0].atom - DW_OP_reg0), psize);
-	if (n == 1 && ops[0].atom == DW_OP_regx)
-		return reg_piece(out, dwarf_reg(st, ops[0].op1), psize);
-	if (n == 1 && ops[0].atom == DW_OP_implicit_value) {
-		if (ops[0].big || ops[0].op1 < psize) {
-			out->error = "implicit value wider than 8 bytes";
-			return 1;
-		}
-		return add_piece(out, mk(SYM_CONST, 0, (uint32_t)psize, (int64_t)ops[0].value), psize);
-	}
-	for (i = 0; i < n && !m.error; i++) {
-		if (ops[i].atom == DW_OP_stack_value) {
-			value = true;
-			break;
-		}
-		op(&m, &ops[i]);
-	}
-	if (m.error || m.sp != 1 || (value && i != n - 1)) {
-		out->error = m.error ? m.error : "location expression not supported";
-		return 1;
-	}
-	if (m.unknown)
-		return -1;
-	top = m.stack[0];
-	if (value)
-		return psize > 8 || psize > top.size ? (out->error = "value wider than its expression", 1)
-						    : add_piece(out, sub(top, 0, psize), psize);
-	/* a memory location: the bytes at address top */
-	if (top.kind == SYM_ADDR || top.kind == SYM_RADDR) {
-		struct sym_piece p[PARAM_PIECES];
-
-		k = st ? load(st, top.kind == SYM_RADDR, top.off, psize, need, p, PARAM_PIECES) : -1;
-		for (i = 0; i < k; i++)
-			if (add_piece(out, p[i].s, p[i].len))
-				return 1;
-		return k < 0 ? -1 : 0;
-	}
-	if (top.kind == SYM_REG && whole(&top)) {
-		if (st && st->outside_written)
-			return -1;
-		return add_piece(out, mk(SYM_DEREF, top.reg, (uint32_t)psize, top.off), psize);
-	}
-	return -1;
-}
-
-int symexec__eval(const struct sym_state *st, const struct rfunc *f, const struct rloc *loc,
-		  uint64_t size, const uint8_t *need, struct sym_loc *out)
-{
-	uint64_t done = 0;
-	bool gap = false;
-	int i = 0, r;
-
-	memset(out, 0, sizeof(*out));
-	while (i < loc->nops && done < size) {
-		int j = i;
-		bool is_piece;
-		uint64_t psize;
-
-		while (j < loc->nops && loc->ops[j].atom != DW_OP_piece)
-			j++;
-		is_piece = j < loc->nops;
-		psize = is_piece ? loc->ops[j].op1 : size - done;
-		if (j == i) {
-			/* an empty piece: DWARF says these bytes are unavailable */
-			if (gap && out->unknown_hi != done) {
-				out->error = "value split with several unavailable pieces";
-				out->final = true;
-				return 0;
-			}
-			if (!gap)
-				out->unknown_lo = done;
-			gap = true;
-			out->unknown_hi = done + psize;
-			r = add_piece(out, mk(SYM_CONST, 0, 0, 0), psize);
-		} else {
-			r = eval_piece(st, f, &loc->ops[i], j - i, psize, need ? need + done : NULL,
-				       out);
-		}
-		if (r < 0)
-			return -1;
-		if (r > 0) {
-			out->final = true;
-			return 0;
-		}
-		done += psize;
-		i = is_piece ? j + 1 : j;
-	}
-	if (done < size) {
-		if (gap) {
-			out->error = "value split with several unavailable pieces";
-			out->final = true;
-			return 0;
-		}
-		out->unknown_lo = done;
-		out->unknown_hi = size;
-		add_piece(out, mk(SYM_CONST, 0, 0, 0), size - done);
-	}
-	return 0;
-}
-
-bool symexec__frame_free(const struct rloc *loc)
-{
-	int i;
-
-	for (i = 0; loc && i < loc->nops; i++) {
-		const struct rop *o = &loc->ops[i];
-
-		if (o->atom == DW_OP_fbreg || o->atom == DW_OP_call_frame_cfa ||
-		    o->atom == DW_OP_breg0 + 6 || o->atom == DW_OP_breg0 + RSP ||
-		    (o->atom == DW_OP_bregx && (o->op1 == 6 || o->op1 == RSP)))
-			return false;
-	}
-	return loc != NULL;
-}
-
-/* ---- the probe's view ---- */
-
-static bool holds_entry(const struct sym *v, int reg, uint32_t need)
-{
-	return v->kind == SYM_REG && v->reg == reg && v->byte == 0 && v->off == 0 &&
-	       !v->bool_mask && v->size >= need;
-}
-
-/*
- * A frame slot (CFA- or R-relative) as register + offset in state st, if it
- * is still allocated there (at or above rsp, or in its red zone).
- */
-static bool slot_at(const struct sym_state *st, bool realigned, int64_t off, int cfa_reg,
-		    int64_t cfa_off, uint8_t *reg, int64_t *roff)
-{
-	const struct sym *rsp = &st->gpr[RSP];
-
-	if (!realigned) {
-		/* with rsp realigned, its highest possible value bounds it */
-		int64_t top = rsp->kind == SYM_ADDR ? rsp->off
-			      : rsp->kind == SYM_RADDR ? st->realign_from + rsp->off : INT64_MAX;
-
-		if (cfa_reg < 0 || top == INT64_MAX || off < top - RED_ZONE)
-			return false;
-		*reg = (uint8_t)cfa_reg;
-		*roff = cfa_off + off;
-		return true;
-	}
-	if (rsp->kind != SYM_RADDR || off < rsp->off - RED_ZONE)
-		return false;
-	*reg = RSP;
-	*roff = off - rsp->off;
-	return true;
-}
-
-/* Where entry register `reg` (its first `need` bytes) is in state st: a register or a slot. */
-static bool find_entry(const struct sym_state *st, int reg, uint32_t need, int cfa_reg,
-		       int64_t cfa_off, struct src_piece *o)
-{
-	int i;
-
-	if (holds_entry(&st->gpr[reg], reg, need)) {
-		o->kind = SRC_REG;
-		o->reg = (uint8_t)reg;
-		return true;
-	}
-	for (i = 0; i < 16; i++)
-		if (holds_entry(&st->gpr[i], reg, need)) {
-			o->kind = SRC_REG;
-			o->reg = (uint8_t)i;
-			return true;
-		}
-	for (i = 0; i < st->nst; i++)
-		if (st->st[i].size >= need && holds_entry(&st->st[i].v, reg, need) &&
-		    slot_at(st, st->st[i].realigned, st->st[i].off, cfa_reg, cfa_off, &o->reg,
-			    &o->off)) {
-			o->kind = SRC_MEM;
-			return true;
-		}
-	return false;
-}
-
-const char *symexec__locate(const struct sym_state *st, const struct sym_piece *p, bool zero_one,
-			    uint64_t pc, int cfa_reg, int64_t cfa_off, struct src_piece *o)
-{
-	const struct sym *s = &p->s;
-	const struct sym *rsp = &st->gpr[RSP];
-	int i;
-
-	memset(o, 0, sizeof(*o));
-	o->len = p->len;
-	/* a bool or a two-valued tag is 0 or 1 (anything else is UB): `and $1` leaves it as it was */
-	if (s->bool_mask && !zero_one)
-		return "value masked by the prologue";
-	switch (s->kind) {
-	case SYM_PAD:
-		o->kind = SRC_GAP;
-		return NULL;
-	case SYM_CONST:
-		o->kind = SRC_CONST;
-		o->reg = RST_REG_NONE;
-		o->off = s->off;
-		return NULL;
-	case SYM_REG:
-		if (s->byte)
-			return "upper bytes of a register";
-		if (!find_entry(st, s->reg, s->off ? 8 : p->len, cfa_reg, cfa_off, o) ||
-		    (o->kind == SRC_MEM && s->off))
-			return "entry value no longer in a register at the probe point";
-		if (o->kind == SRC_REG)
-			o->off = s->off;
-		return NULL;
-	case SYM_XMM:
-		for (i = 0; i < st->nst; i++) {
-			const struct sym_store *x = &st->st[i];
-
-			if (x->v.kind == SYM_XMM && x->v.reg == s->reg && x->v.byte == s->byte &&
-			    x->v.size >= p->len && x->size >= p->len &&
-			    slot_at(st, x->realigned, x->off, cfa_reg, cfa_off, &o->reg, &o->off)) {
-				o->kind = SRC_MEM;
-				return NULL;
-			}
-		}
-		return "passed in an SSE register, which BPF cannot read";
-	case SYM_ADDR:
-	case SYM_MEM:
-		if (cfa_reg < 0)
-			return "no frame address (.eh_frame) at the probe point";
-		o->kind = s->kind == SYM_ADDR ? SRC_REG : SRC_MEM;
-		o->reg = (uint8_t)cfa_reg;
-		o->off = cfa_off + s->off;
-		return NULL;
-	case SYM_LINK:
-		/* rip at the probe is pc plus the load bias */
-		o->kind = SRC_REG;
-		o->reg = 16;
-		o->off = s->off - (int64_t)pc;
-		return NULL;
-	case SYM_RADDR:
-		if (rsp->kind != SYM_RADDR)
-			return "frame realigned after the probe point";
-		o->kind = SRC_REG;
-		o->reg = RSP;
-		o->off = s->off - rsp->off;
-		return NULL;
-	case SYM_DEREF:
-		if (!find_entry(st, s->reg, 8, cfa_reg, cfa_off, o))
-			return "pointer no longer in a register at the probe point";
-		o->ptr_mem = o->kind == SRC_MEM;
-		o->kind = SRC_DEREF;
-		o->add = s->off;
-		return NULL;
-	}
-	return "not known at the function's entry";
-}
-
 bool symexec__stack_probe(struct sym_state *st, const cs_insn *const loop[4])
 {
 	const cs_x86 *sub = &loop[0]->detail->x86, *mov = &loop[1]->detail->x86;
@@ -1067,7 +583,7 @@ bool symexec__stack_probe(struct sym_state *st, const cs_insn *const loop[4])
 		return false;
 	bound = cmp->operands[0].reg == X86_REG_RSP ? cmp->operands[1].reg : cmp->operands[0].reg;
 	if ((cmp->operands[0].reg != X86_REG_RSP && cmp->operands[1].reg != X86_REG_RSP) ||
-	    !gpr_of(bound, &num, &size) || size != 8)
+	    !sym_gpr_of(bound, &num, &size) || size != 8)
 		return false;
 	if (loop[3]->id != X86_INS_JNE || jne->op_count != 1 || jne->operands[0].type != X86_OP_IMM ||
 	    (uint64_t)jne->operands[0].imm != loop[0]->address)

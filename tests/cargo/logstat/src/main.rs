@@ -14,7 +14,15 @@ use regex::Regex;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::hint::black_box as bb;
+
+/// std::hint::black_box is stable from Rust 1.66 only (Debian 12 has 1.63):
+/// a volatile read hides the value from the optimizer the same way.
+#[inline(always)]
+fn bb<T>(x: T) -> T {
+    let y = unsafe { std::ptr::read_volatile(&x) };
+    std::mem::forget(x);
+    y
+}
 
 include!("../../../fixtures/oracle.rs");
 
