@@ -18,7 +18,7 @@ LDLIBS := -lbpf -lelf -lz -ldwarf -lsqlite3 -liberty -lcapstone -lm
 DEPS := clang llvm bpftool libbpf-dev libelf-dev libdwarf-dev libsqlite3-dev zlib1g-dev \
 	libiberty-dev libcapstone-dev sqlite3 python3 make gcc pkg-config binutils \
 	libclang-rt-14-dev util-linux procps librsvg2-bin \
-	librust-regex-dev librust-serde-json-dev
+	librust-regex-dev librust-serde-json-dev cargo
 
 USER_SRCS := $(wildcard user/*.c)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))

@@ -371,6 +371,7 @@ static int build_entry(const struct plan_ctx *c, struct plan_func *pf, const str
 	if (ep->exit == FEXIT_TAIL) {
 		site->ret = &site->values[f->nparams];
 		site->ret->name = "return";
+		site->ret->type = f->ret ? f->ret : dwarf_types__unit_return(c->idx, f);
 		site->ret->root = -1;
 		site->ret->error = "returned through a tail call";
 	} else if (ep->exit == FEXIT_RET) {
@@ -397,6 +398,7 @@ static int build_exit(const struct plan_ctx *c, struct plan_func *pf, const stru
 	site->ret = &site->values[0];
 	if (e->kind == FEXIT_TAIL) {
 		site->ret->name = "return";
+		site->ret->type = b.f->ret ? b.f->ret : dwarf_types__unit_return(c->idx, b.f);
 		site->ret->root = -1;
 		site->ret->error = "returned through a tail call";
 		if (e->cond >= 0)
