@@ -18,7 +18,7 @@ LDLIBS := -lbpf -lelf -lz -ldwarf -lsqlite3 -liberty -lcapstone -lm
 DEPS := clang llvm bpftool libbpf-dev libelf-dev libdwarf-dev libsqlite3-dev zlib1g-dev \
 	libiberty-dev libcapstone-dev sqlite3 python3 make gcc pkg-config binutils \
 	libclang-rt-14-dev util-linux procps librsvg2-bin \
-	librust-regex-dev librust-serde-json-dev cargo
+	librust-regex-dev librust-serde-json-dev cargo gdb
 
 USER_SRCS := $(wildcard user/*.c)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
@@ -92,7 +92,7 @@ bench: all
 # libFuzzer targets (clang), each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 30
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(BUILD)/.dirs
-	$(CLANG) -O1 -g -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $< $(filter user/config.c user/rustfmt.c,$(LIB_SRCS)) -o $@
+	$(CLANG) -O1 -g -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $< $(filter user/config.c user/toml.c user/toml_lex.c user/wildcard.c user/rustfmt.c,$(LIB_SRCS)) -o $@
 
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \

@@ -19,7 +19,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
-/* Newer than Debian 12's uapi headers and libbpf 1.1.2 (see user/capture.c). */
+/* Newer than Debian 12's uapi headers and libbpf 1.1.2 (see user/capture_internal.h). */
 #define TRACE_UPROBE_MULTI 48
 #define F_UPROBE_MULTI_RETURN 1u
 

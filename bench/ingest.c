@@ -112,6 +112,7 @@ static int run(const char *name, const char *db, long n, bool full)
 	struct strbuf sb;
 	struct store *st = NULL;
 	struct frames *fr = NULL;
+	struct frames_ev fe;
 	struct ev_view v;
 	char err[256];
 	double t0, last, flush_s = 0, session_s = 0, close_s = 0;
@@ -120,7 +121,9 @@ static int run(const char *name, const char *db, long n, bool full)
 
 	sb_init(&sb);
 	if (full) {
-		e = store__open(db, &st, err, sizeof(err));
+		e = store__open(db, NULL, &st, err, sizeof(err));
+		if (!e)
+			e = store__publish(st, err, sizeof(err));
 		if (!e)
 			e = frames__new(st, &fr);
 		if (e) {
@@ -130,8 +133,12 @@ static int run(const char *name, const char *db, long n, bool full)
 	}
 	t0 = last = now_s();
 	/* one thread: a caller frame, then hot entered and left n/2 times below it */
-	if (full)
-		e = frames__enter(fr, 4242, 4242, "bench", 1, 0x7ffff000, 1, strdup("[]"));
+	if (full) {
+		struct frames_ev top = { .tid = 4242, .ns_tid = 4242, .comm = "bench", .func_id = 1,
+					 .cfa = 0x7ffff000, .ts_ns = 1, .nolink = true };
+
+		e = frames__enter(fr, &top, strdup("[]"));
+	}
 	for (i = 0; i < n && !e; i++) {
 		bool in = !(i & 1);
 		struct rst_event *ev = (struct rst_event *)(in ? rec_entry : rec_exit);
@@ -149,11 +156,14 @@ static int run(const char *name, const char *db, long n, bool full)
 			decode__ret(&exit_site, &v, &sb);
 		if (!full)
 			continue;
+		/* unnumbered, unlinked: frames.c matches by CFA (as beyond BPF's shadow stack) */
+		fe = (struct frames_ev){ .tid = ev->tid, .ns_tid = ev->ns_tid, .comm = ev->comm,
+					 .func_id = 2, .cfa = ev->cfa, .ts_ns = ev->ts_ns,
+					 .nolink = true };
 		if (in)
-			e = frames__enter(fr, ev->tid, ev->ns_tid, ev->comm, 2, ev->cfa, ev->ts_ns,
-					  sb_detach(&sb));
+			e = frames__enter(fr, &fe, sb_detach(&sb));
 		else
-			e = frames__exit(fr, ev->tid, 2, ev->cfa, ev->ts_ns, sb_detach(&sb), "returned");
+			e = frames__exit(fr, &fe, sb_detach(&sb), FS_RETURNED);
 		if (e > 0)
 			e = 0;
 		if ((i & 1023) == 0 && now_s() - last >= 0.2) {
@@ -167,7 +177,7 @@ static int run(const char *name, const char *db, long n, bool full)
 	if (full && !e) {
 		double f0 = now_s();
 
-		e = frames__finish(fr, "open");
+		e = frames__finish(fr, FS_OPEN);
 		if (!e)
 			e = store__flush(st);
 		session_s = now_s();

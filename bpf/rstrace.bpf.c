@@ -79,6 +79,23 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
+/* Per thread: event counter and shadow call stack (struct rst_thread). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct rst_thread);
+} threads SEC(".maps");
+
+/* A zeroed rst_thread to insert from: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rst_thread);
+} thread_init SEC(".maps");
+
 /* Threads inside std's default panic hook: their stderr writes are the panic message. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -117,6 +134,154 @@ static __always_inline __u32 ns_tid(void)
 
 	bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[level & 31]);
 	return up.nr;
+}
+
+/* The thread's state, created on its first event; NULL only when the map is full. */
+static __always_inline struct rst_thread *thread_state(__u32 tid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 start = BPF_CORE_READ(task, start_time);
+	struct rst_thread *t = bpf_map_lookup_elem(&threads, &tid);
+	__u32 zero = 0;
+
+	if (!t) {
+		struct rst_thread *init = bpf_map_lookup_elem(&thread_init, &zero);
+
+		if (!init)
+			return NULL;
+		bpf_map_update_elem(&threads, &tid, init, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&threads, &tid);
+		if (!t)
+			return NULL;
+	}
+	/* the thread that had this tid is gone: its frames with it (the count goes on) */
+	if (t->start_time != start) {
+		t->start_time = start;
+		t->depth = 0;
+	}
+	return t;
+}
+
+struct popctx {
+	struct rst_thread *t;
+	__u64 cfa;
+	bool inclusive;
+};
+
+/* Pops one shadow frame that lies below cfa (or at it, inclusive); 1 stops. */
+static long pop_cb(__u32 i, struct popctx *p)
+{
+	struct rst_thread *t = p->t;
+	__u64 c;
+
+	if (!t || !t->depth || t->depth > RST_SHADOW_DEPTH)
+		return 1;
+	c = t->frame[(t->depth - 1) & (RST_SHADOW_DEPTH - 1)].cfa;
+	if (!c || !p->cfa || c > p->cfa || (c == p->cfa && !p->inclusive))
+		return 1;
+	t->depth--;
+	return 0;
+}
+
+struct ancctx {
+	struct rst_thread *t;
+	__u32 i; /* next frame to look at, from the top */
+	__u64 anc;
+};
+
+/* The nearest frame below i whose entry event the ring buffer took. */
+static long anc_cb(__u32 n, struct ancctx *a)
+{
+	struct rst_shadow_frame *f;
+
+	if (!a->t || !a->i)
+		return 1;
+	a->i--;
+	f = &a->t->frame[a->i & (RST_SHADOW_DEPTH - 1)];
+	if (!f->sent)
+		return 0;
+	a->anc = f->seq;
+	return 1;
+}
+
+/*
+ * Numbers the event and links it to the frames around it (rst_event seq,
+ * link, depth), by the rules frames.c used to apply in userspace alone: a
+ * new call at or above an open frame's CFA means that frame is gone, an
+ * exit ends the innermost open frame of its function at its CFA. Here every
+ * event is seen, lost ones too, so userspace can rebuild what survived.
+ * Frames deeper than the shadow stack (a CFA below its last frame when it is
+ * full) get RST_EV_NOLINK and are matched by userspace alone.
+ */
+static __always_inline struct rst_shadow_frame *track(struct rst_event *ev, __u32 tid,
+							   __u32 func_id, bool leaves)
+{
+	struct rst_thread *t = thread_state(tid);
+	struct popctx p = { .cfa = ev->cfa };
+	struct ancctx a = {};
+	__u32 d;
+
+	ev->link = 0;
+	ev->anc = 0;
+	ev->depth = 0;
+	if (!t) {
+		ev->seq = 0;
+		ev->flags |= RST_EV_NOLINK;
+		return NULL;
+	}
+	ev->seq = ++t->seq;
+	if (ev->type == RST_REC_PANIC_TEXT)
+		return NULL;
+	if (t->depth >= RST_SHADOW_DEPTH &&
+	    (ev->type == RST_REC_PANIC || !ev->cfa ||
+	     ev->cfa < t->frame[(RST_SHADOW_DEPTH - 1) & (RST_SHADOW_DEPTH - 1)].cfa)) {
+		ev->flags |= RST_EV_NOLINK;
+		return NULL;
+	}
+	p.t = t;
+	p.inclusive = ev->type == RST_REC_ENTRY ||
+		      (ev->type == RST_REC_CAUGHT && ev->site == RST_SITE_CLEANUP);
+	if (ev->type != RST_REC_PANIC)
+		bpf_loop(RST_SHADOW_DEPTH, pop_cb, &p, 0);
+	d = t->depth;
+	if (d > RST_SHADOW_DEPTH - 1 && ev->type == RST_REC_ENTRY) {
+		ev->flags |= RST_EV_NOLINK; /* a frame of unknown CFA fills the shadow stack */
+		return NULL;
+	}
+	if (ev->type == RST_REC_ENTRY) {
+		struct rst_shadow_frame *f = &t->frame[d & (RST_SHADOW_DEPTH - 1)];
+
+		ev->link = ev->anc = d ? t->frame[(d - 1) & (RST_SHADOW_DEPTH - 1)].seq : 0;
+		if (d && !t->frame[(d - 1) & (RST_SHADOW_DEPTH - 1)].sent) {
+			a.t = t;
+			a.i = d - 1;
+			bpf_loop(RST_SHADOW_DEPTH, anc_cb, &a, 0);
+			ev->anc = a.anc;
+		}
+		ev->depth = d;
+		f->cfa = ev->cfa;
+		f->seq = ev->seq;
+		f->func_id = func_id;
+		f->sent = 0;
+		/* a site that also leaves: the frame ends with this event */
+		if (!leaves)
+			t->depth = d + 1;
+		return f;
+	} else if (ev->type == RST_REC_EXIT) {
+		struct rst_shadow_frame *f = &t->frame[(d - 1) & (RST_SHADOW_DEPTH - 1)];
+
+		ev->depth = d;
+		if (d && f->func_id == func_id && (!ev->cfa || !f->cfa || f->cfa == ev->cfa)) {
+			ev->link = f->seq;
+			ev->depth = d - 1;
+			t->depth = d - 1;
+		}
+	} else {
+		ev->depth = d;
+		if (ev->type == RST_REC_PANIC && d)
+			ev->link = t->frame[(d - 1) & (RST_SHADOW_DEPTH - 1)].seq;
+	}
+	return NULL;
 }
 
 static __always_inline void stat_inc(__u32 idx)
@@ -396,7 +561,7 @@ __noinline int rate_drop(__u32 func_id, __u32 site, __u64 now)
  */
 static __always_inline int panic_text(struct pt_regs *ctx, __u64 id, __u64 now)
 {
-	__u32 tid = (__u32)id, key = 0, len;
+	__u32 tid = (__u32)id, key = 0, len, size;
 	struct rst_event *ev;
 	struct rst_blob *b;
 	struct scratch *s;
@@ -426,10 +591,12 @@ static __always_inline int panic_text(struct pt_regs *ctx, __u64 id, __u64 now)
 	ev->ts_ns = now;
 	b->parent = RST_NO_PARENT;
 	b->len = b->want = len;
-	ev->size = sizeof(*ev) + sizeof(*b) + ((len + 7) & ~7u);
-	if (ev->size > RST_EVENT_MAX)
+	size = sizeof(*ev) + sizeof(*b) + ((len + 7) & ~7u);
+	if (size > RST_EVENT_MAX)
 		return 0;
-	if (bpf_ringbuf_output(&events, s->buf, ev->size, 0))
+	ev->size = size;
+	track(ev, tid, 0, false);
+	if (bpf_ringbuf_output(&events, s->buf, size, 0))
 		stat_inc(RST_STAT_LOST);
 	return 0;
 }
@@ -458,6 +625,7 @@ int rst_probe(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), cookie, now;
 	__u32 key = 0, pkey, tid = (__u32)id, one = 1;
+	struct rst_shadow_frame *pushed;
 	struct rst_event *ev;
 	struct cctx c = {};
 	__u64 flags = BPF_RB_NO_WAKEUP;
@@ -544,14 +712,18 @@ int rst_probe(struct pt_regs *ctx)
 	if (size > RST_EVENT_MAX)
 		size = RST_EVENT_MAX;
 	ev->size = size;
+	pushed = track(ev, tid, c.plan->func_id, c.plan->leaves);
 	if (c.flags & RST_EV_TRUNC)
 		stat_inc(RST_STAT_TRUNC);
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, c.s->buf, size, flags))
+	if (bpf_ringbuf_output(&events, c.s->buf, size, flags)) {
 		stat_inc(RST_STAT_LOST);
-	else
+	} else {
 		stat_inc(RST_STAT_EVENTS);
+		if (pushed)
+			pushed->sent = 1;
+	}
 	return 0;
 }
 

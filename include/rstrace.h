@@ -31,7 +31,7 @@ enum rst_rec {
 	RST_REC_PANIC_TEXT = 4,
 	/* catch_unwind caught a panic: frames below its CFA were unwound */
 	RST_REC_CAUGHT = 5,
-	/* a function went over the call-rate limit (struct rst_limit; consumed by capture.c) */
+	/* a function went over the call-rate limit (struct rst_limit, read by capture_limit.c) */
 	RST_REC_LIMIT = 6,
 };
 
@@ -164,7 +164,12 @@ struct rst_plan {
 	 * taken, which the flags at the probe decide. RST_COND_NONE otherwise.
 	 */
 	__u8 cond;
-	__u8 pad[3];
+	/*
+	 * An entry site on an instruction that also leaves the function (a lone
+	 * ret, a tail jmp): the frame ends with this very event.
+	 */
+	__u8 leaves;
+	__u8 pad[2];
 	struct rst_step steps[RST_MAX_STEPS];
 };
 
@@ -173,6 +178,12 @@ struct rst_plan {
 /* Event flags. */
 #define RST_EV_TRUNC 0x1 /* event budget exhausted: some steps missing */
 #define RST_EV_NOCFA 0x2 /* CFA unknown at this site */
+/*
+ * link and depth say nothing: the frame lies deeper than the shadow stack
+ * (RST_SHADOW_DEPTH), or the thread has no state (seq 0). Userspace matches
+ * by CFA then.
+ */
+#define RST_EV_NOLINK 0x4
 
 struct rst_event {
 	__u8 type; /* enum rst_rec */
@@ -192,6 +203,52 @@ struct rst_event {
 	__u32 pad2;
 	/* the thread's name now: /proc may be gone by the time userspace looks */
 	char comm[16];
+	/*
+	 * The thread's event number, from 1, counted whether or not the ring
+	 * buffer took the event: a jump tells userspace exactly how many of this
+	 * thread's events were lost there. 0: not counted (no thread state).
+	 */
+	__u64 seq;
+	/*
+	 * From the shadow stack BPF keeps per thread, which sees every event:
+	 * entry: seq of the caller's entry event (0: outermost traced frame);
+	 * exit: seq of the entry of the frame it ends (0: none open matches);
+	 * panic: seq of the innermost open frame's entry.
+	 */
+	__u64 link;
+	/*
+	 * entry: the new frame's depth (0 outermost); exit, caught, panic: frames
+	 * left open below it. Frames at this depth or deeper are gone.
+	 */
+	__u32 depth;
+	__u32 pad3;
+	/*
+	 * entry whose caller's entry event was lost: seq of the nearest caller
+	 * further out whose entry was not (0: none); = link otherwise.
+	 */
+	__u64 anc;
+};
+
+/*
+ * Per-thread state in BPF (map `threads`): the event counter and a shadow
+ * call stack, matched by CFA the way userspace matches frames, so links
+ * between events stay right whatever the ring buffer drops.
+ */
+#define RST_SHADOW_DEPTH 64 /* power of two: BPF masks indexes with it */
+
+struct rst_shadow_frame {
+	__u64 cfa;
+	__u64 seq; /* its entry event */
+	__u32 func_id;
+	__u32 sent; /* the ring buffer took its entry event */
+};
+
+struct rst_thread {
+	__u64 seq; /* events so far, lost ones included */
+	__u64 start_time; /* the task's: a new thread reusing the tid starts a new stack */
+	__u32 depth; /* frames held in frame[] */
+	__u32 pad;
+	struct rst_shadow_frame frame[RST_SHADOW_DEPTH];
 };
 
 /* Blob flags. */

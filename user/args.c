@@ -24,10 +24,20 @@ enum {
 	OPT_POD,
 	OPT_SYMBOLS_ONLY,
 	OPT_MAX_RATE,
+	OPT_REDACT,
+	OPT_FORCE,
 };
 
+/* --duration's upper bound: a year, far below where seconds * 1e9 overflows 64 bits */
+#define MAX_DURATION_S (365.0 * 24 * 3600)
+
 static const struct argp_option record_options[] = {
-	{ "output", 'o', "FILE", 0, "Database to write (default: rstrace.sqlite)", 0 },
+	{ "output", 'o', "FILE", 0,
+	  "Database to write (default: rstrace.sqlite); an existing rstrace trace there is "
+	  "replaced once tracing has started, any other file only with --force", 0 },
+	{ "force", OPT_FORCE, NULL, 0,
+	  "Replace FILE even if it is not an rstrace trace (never a directory, device, link "
+	  "or the traced program)", 0 },
 	{ "config", 'c', "FILE", 0,
 	  "Config file (default: ./rstrace.toml, else ./firedbg.toml, if present)", 0 },
 	{ "pid", 'p', "PID", 0, "Attach to a running process instead of starting CMD", 0 },
@@ -35,13 +45,18 @@ static const struct argp_option record_options[] = {
 	  "Attach to the main process of this container (ID as in its cgroup path)", 0 },
 	{ "pod", OPT_POD, "NAME", 0, "Attach to the main process of this pod (its hostname)", 0 },
 	{ "duration", OPT_DURATION, "SECONDS", 0,
-	  "With -p: detach after SECONDS (default: at SIGINT/SIGTERM or when it exits)", 0 },
+	  "With -p/--container/--pod: detach after SECONDS (up to a year; default: at "
+	  "SIGINT/SIGTERM or when the process exits)", 0 },
 	{ "debuginfo", OPT_DEBUGINFO, "PATH", 0,
 	  "Separate debug file, or a directory to search (build-id and .gnu_debuglink)", 0 },
 	{ "symbols-only", OPT_SYMBOLS_ONLY, NULL, 0,
-	  "Without DWARF: trace by ELF symbol (call tree and times, no values)", 0 },
+	  "Trace by ELF symbol, ignoring any DWARF (call tree and times, no values): for "
+	  "binaries built without debug info", 0 },
 	{ "include", OPT_INCLUDE, "GLOB", 0, "Also trace functions whose path matches GLOB", 1 },
 	{ "exclude", OPT_EXCLUDE, "GLOB", 0, "Do not trace functions whose path matches GLOB", 1 },
+	{ "redact", OPT_REDACT, "GLOB", 0,
+	  "Never record values named like GLOB (parameters, fields, map entries, the returns "
+	  "of such functions, command-line options); adds to the config's", 1 },
 	{ "max-array-size", OPT_MAX_ARRAY, "N", 0, "Elements captured per container (32)", 2 },
 	{ "max-string-bytes", OPT_MAX_STRING, "N", 0, "Bytes captured per string (256)", 2 },
 	{ "max-depth", OPT_MAX_DEPTH, "N", 0, "Pointers followed from an argument (4)", 2 },
@@ -60,7 +75,7 @@ struct cli_list {
 
 struct record_state {
 	struct args *a;
-	struct cli_list include, exclude;
+	struct cli_list include, exclude, redact;
 	long max_array, max_string, max_depth, max_rate;
 };
 
@@ -92,7 +107,12 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'o':
+		if (!*arg)
+			argp_error(state, "-o needs a file name (-o trace.sqlite)");
 		o->output = arg;
+		break;
+	case OPT_FORCE:
+		o->force = true;
 		break;
 	case 'c':
 		o->config_path = arg;
@@ -107,8 +127,11 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 		char *end;
 
 		o->duration = strtod(arg, &end);
-		if (*end || o->duration <= 0)
-			argp_error(state, "--duration takes a positive number of seconds, not '%s'", arg);
+		/* also false for NaN; "inf" and 1e300 are past the bound */
+		if (end == arg || *end || !(o->duration > 0 && o->duration <= MAX_DURATION_S))
+			argp_error(state,
+				   "--duration takes a number of seconds greater than 0 and at "
+				   "most %.0f (a year), not '%s'", MAX_DURATION_S, arg);
 		break;
 	}
 	case OPT_DEBUGINFO:
@@ -121,6 +144,11 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 	case OPT_POD: {
 		char err[512];
 		pid_t pid;
+
+		if (!*arg)
+			argp_error(state, "%s needs a non-empty %s",
+				   key == OPT_CONTAINER ? "--container" : "--pod",
+				   key == OPT_CONTAINER ? "container ID" : "pod name");
 
 		if (container__find_pid(key == OPT_CONTAINER ? arg : NULL, key == OPT_POD ? arg : NULL,
 					&pid, err, sizeof(err)))
@@ -137,6 +165,12 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_EXCLUDE:
 		if (push(&rs->exclude, arg))
+			return ENOMEM;
+		break;
+	case OPT_REDACT:
+		if (!*arg)
+			argp_error(state, "--redact takes a non-empty glob");
+		if (push(&rs->redact, arg))
 			return ENOMEM;
 		break;
 	case OPT_MAX_ARRAY:
@@ -160,6 +194,14 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 		if (!o->pid)
 			argp_error(state, "no command to run: rstrace record -- CMD [ARGS...], "
 					  "or rstrace record -p PID");
+		break;
+	case ARGP_KEY_END:
+		/* a program rstrace starts is traced until it exits, not left running untraced */
+		if (o->duration > 0 && !o->pid)
+			argp_error(state,
+				   "--duration applies to -p PID, --container and --pod; with -- "
+				   "CMD the trace ends when CMD exits (to bound CMD, run it under "
+				   "timeout(1))");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -230,22 +272,40 @@ static int append_all(char ***list, int *n, const struct cli_list *add)
 	return 0;
 }
 
-static int apply_config(struct record_state *rs)
+static void warn_stderr(void *ctx, const char *msg)
 {
-	struct record_opts *o = &rs->a->record;
-	struct config *c = &o->cfg;
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
+}
+
+int args__load_config(struct config *c, const char *path)
+{
 	char err[512];
 	int e;
 
 	config__init_defaults(c);
-	e = o->config_path ? config__load(c, o->config_path, err, sizeof(err))
-			   : config__find_and_load(c, ".", err, sizeof(err));
+	c->warn = warn_stderr;
+	e = path ? config__load(c, path, err, sizeof(err))
+		 : config__find_and_load(c, ".", err, sizeof(err));
 	if (e < 0) {
 		fprintf(stderr, "rstrace: %s\n", err);
 		return 2;
 	}
+	return 0;
+}
+
+static int apply_config(struct record_state *rs)
+{
+	struct record_opts *o = &rs->a->record;
+	struct config *c = &o->cfg;
+	int e;
+
+	e = args__load_config(c, o->config_path);
+	if (e)
+		return e;
 	if (append_all(&c->include, &c->ninclude, &rs->include) ||
-	    append_all(&c->exclude, &c->nexclude, &rs->exclude))
+	    append_all(&c->exclude, &c->nexclude, &rs->exclude) ||
+	    append_all(&c->redact, &c->nredact, &rs->redact))
 		return 2;
 	if (rs->max_array)
 		c->max_array_size = rs->max_array;
@@ -276,5 +336,6 @@ int args__parse(int argc, char **argv, struct args *a)
 	ret = apply_config(&rs);
 	free(rs.include.v);
 	free(rs.exclude.v);
+	free(rs.redact.v);
 	return ret;
 }

@@ -15,4 +15,9 @@ struct args {
 
 /* Parses argv; returns 0, or a non-zero exit code after printing why. */
 int args__parse(int argc, char **argv, struct args *a);
+/*
+ * A command's config: path, or the rstrace.toml / firedbg.toml found from the
+ * current directory. Warnings go to stderr; returns 0, or 2 after printing why.
+ */
+int args__load_config(struct config *c, const char *path);
 #endif

@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <capstone/capstone.h>
+#include "abi.h"
 #include "callgraph.h"
 
 /* Instructions after a call searched for a read of the returned registers. */
 #define USE_WINDOW 16
 /* Callers followed through `call f; ret` and tail calls. */
 #define USE_DEPTH 8
+#define USE_PATHS 8
 
 enum ret_state { RS_UNKNOWN = 0, RS_BUSY, RS_YES, RS_NO };
 
@@ -19,6 +21,7 @@ struct func {
 	bool opaque;
 	bool may_unwind; /* opaque, or calls (directly or not) a function that is */
 	bool recursive; /* in a cycle of direct calls */
+	struct rfunc *rf; /* its DWARF description, if any */
 	uint8_t ret[16]; /* enum ret_state, per mask of returned registers */
 };
 
@@ -31,6 +34,7 @@ struct site {
 
 struct callgraph {
 	const struct elf_image *img;
+	struct dwarf_index *idx;
 	unsigned int prev_id[2]; /* the two instructions before the current one (jump tables) */
 	csh h; /* with instruction details, for the code after call sites */
 	struct func *funcs;
@@ -235,6 +239,13 @@ static int load_funcs(struct callgraph *cg, struct dwarf_index *idx)
 		if (!k || cg->funcs[k - 1].lo != cg->funcs[i].lo)
 			cg->funcs[k++] = cg->funcs[i];
 	cg->nfuncs = k;
+	for (i = 0; i < (size_t)dwarf_index__nfuncs(idx); i++) {
+		struct rfunc *rf = dwarf_index__func(idx, (int)i);
+		struct func *f = rf->inlined_only ? NULL : func_at(cg, rf->low_pc);
+
+		if (f && !f->rf)
+			f->rf = rf;
+	}
 	return 0;
 }
 
@@ -416,6 +427,7 @@ int callgraph__build(const struct elf_image *img, struct dwarf_index *idx, struc
 	if (!cg)
 		return -ENOMEM;
 	cg->img = img;
+	cg->idx = idx;
 	err = load_funcs(cg, idx);
 	if (err)
 		goto cleanup;
@@ -503,52 +515,123 @@ static bool zeroing(const cs_insn *in)
 	}
 }
 
+unsigned callgraph__ret_regs(const struct rtype *t)
+{
+	struct abi a;
+
+	if (!t || !t->sized || !t->size)
+		return 0;
+	a = abi__of(t);
+	if (a.kind == ABI_ZST || (a.kind == ABI_MEMORY && t->size > 8) || t->size > 16)
+		return 0;
+	if (a.kind == ABI_PAIR)
+		return (a.prim[0] == PRIM_FLOAT ? CG_XMM0 : CG_RAX) |
+		       (a.prim[1] == PRIM_FLOAT ? (a.prim[0] == PRIM_FLOAT ? CG_XMM1 : CG_XMM0)
+						: (a.prim[0] == PRIM_FLOAT ? CG_RAX : CG_RDX));
+	if (a.kind == ABI_SCALAR && a.prim[0] == PRIM_FLOAT)
+		return CG_XMM0;
+	return t->size > 8 ? CG_RAX | CG_RDX : CG_RAX;
+}
+
 /*
- * Whether the code after one call site uses what the callee returned: it
- * reads the registers before writing them, or returns them to its own
- * callers, which use them.
+ * The callee's registers reach the callers of f, which returns right after
+ * the call (or tail-calls): only those of them f's own return value is in.
+ * f returning () leaves the callee's rax there as garbage: `call g; ret` in
+ * a unit `main` says nothing about g.
+ */
+static unsigned passed_on(struct callgraph *cg, struct func *f, unsigned regs)
+{
+	struct rfunc *rf = f->rf;
+
+	if (!rf || (!rf->loaded && dwarf_index__load(cg->idx, rf)) || rf->nocall)
+		return 0;
+	return regs & callgraph__ret_regs(rf->ret);
+}
+
+/* The direct target of a jmp/jcc, or 0. */
+static uint64_t jump_target(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	return x->op_count == 1 && x->operands[0].type == X86_OP_IMM ? (uint64_t)x->operands[0].imm
+								      : 0;
+}
+
+/*
+ * Whether the code after one call site uses what the callee returned: on
+ * some path (direct jumps followed, at most USE_PATHS of them and
+ * USE_WINDOW instructions each) it reads the registers before writing them,
+ * or returns them to its own callers, which use them. Anything else ends a
+ * path as "not used": an unknown only costs a value, a wrong "used" would
+ * show what an optimizer left in a dead register.
  */
 static bool used_at(struct callgraph *cg, const struct site *s, unsigned regs, int depth)
 {
-	uint8_t code[USE_WINDOW * 15];
-	const uint8_t *p = code;
-	size_t len = sizeof(code);
-	uint64_t addr = s->next;
-	bool used = false, done = false;
+	struct func *caller = &cg->funcs[s->from];
+	unsigned on;
+	uint64_t todo[USE_PATHS], seen[USE_PATHS];
+	int ntodo = 0, nseen = 0;
+	bool used = false;
 	cs_insn *in;
-	int n;
 
 	if (s->tail)
-		return returns_value(cg, cg->funcs[s->from].lo, regs, true, depth + 1);
-	if (s->next + len > cg->funcs[s->from].hi)
-		len = cg->funcs[s->from].hi - s->next;
-	if (elf_image__read(cg->img, s->next, code, len) || !(in = cs_malloc(cg->h)))
+		return (on = passed_on(cg, caller, regs)) &&
+		       returns_value(cg, caller->lo, on, true, depth + 1);
+	if (!(in = cs_malloc(cg->h)))
 		return false;
-	for (n = 0; !done && n < USE_WINDOW && cs_disasm_iter(cg->h, &p, &len, &addr, in); n++) {
-		cs_regs rd, wr;
-		uint8_t nrd = 0, nwr = 0, i;
+	todo[ntodo++] = s->next;
+	while (ntodo && !used) {
+		uint8_t code[USE_WINDOW * 15];
+		const uint8_t *p = code;
+		uint64_t addr = todo[--ntodo], t;
+		size_t len = sizeof(code);
+		bool done = false;
+		int n, k;
 
-		if (in->id == X86_INS_RET) {
-			used = returns_value(cg, cg->funcs[s->from].lo, regs, true, depth + 1);
-			break;
-		}
-		if (cs_insn_group(cg->h, in, CS_GRP_JUMP) || cs_insn_group(cg->h, in, CS_GRP_CALL) ||
-		    cs_regs_access(cg->h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
-			break;
-		/* push %rax may only make room on the stack: not a use */
-		if (in->id == X86_INS_PUSH)
+		for (k = 0; k < nseen && seen[k] != addr; k++)
+			;
+		if (k < nseen || nseen == USE_PATHS || addr < caller->lo || addr >= caller->hi)
 			continue;
-		/* xor %eax,%eax and the like only write, whatever the register list says */
-		if (zeroing(in)) {
-			for (i = 0; i < nwr; i++)
+		seen[nseen++] = addr;
+		if (addr + len > caller->hi)
+			len = caller->hi - addr;
+		if (elf_image__read(cg->img, addr, code, len))
+			continue;
+		for (n = 0; !done && n < USE_WINDOW && cs_disasm_iter(cg->h, &p, &len, &addr, in); n++) {
+			cs_regs rd, wr;
+			uint8_t nrd = 0, nwr = 0, i;
+
+			if (in->id == X86_INS_RET) {
+				on = passed_on(cg, caller, regs);
+				used = on && returns_value(cg, caller->lo, on, true, depth + 1);
+				break;
+			}
+			if (cs_insn_group(cg->h, in, CS_GRP_JUMP)) {
+				t = jump_target(in);
+				if (t && ntodo < USE_PATHS)
+					todo[ntodo++] = t;
+				if (in->id == X86_INS_JMP || !t)
+					break;
+				continue; /* jcc: on along the fall-through too */
+			}
+			if (cs_insn_group(cg->h, in, CS_GRP_CALL) ||
+			    cs_regs_access(cg->h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+				break;
+			/* push %rax may only make room on the stack: not a use */
+			if (in->id == X86_INS_PUSH)
+				continue;
+			/* xor %eax,%eax and the like only write, whatever the register list says */
+			if (zeroing(in)) {
+				for (i = 0; i < nwr; i++)
+					done |= ret_reg(wr[i], regs);
+				continue;
+			}
+			for (i = 0; i < nrd && !used; i++)
+				used = ret_reg(rd[i], regs);
+			for (i = 0; i < nwr && !used; i++)
 				done |= ret_reg(wr[i], regs);
-			continue;
+			done |= used;
 		}
-		for (i = 0; i < nrd && !used; i++)
-			used = ret_reg(rd[i], regs);
-		for (i = 0; i < nwr && !used; i++)
-			done |= ret_reg(wr[i], regs);
-		done |= used;
 	}
 	cs_free(in, 1);
 	return used;

@@ -22,6 +22,9 @@ void callgraph__free(struct callgraph *cg);
 #define CG_XMM0 0x4
 #define CG_XMM1 0x8
 
+/* The registers (CG_*) a function returning t leaves its value in; 0: none, or an sret pointer. */
+unsigned callgraph__ret_regs(const struct rtype *t);
+
 /*
  * Whether the return registers `regs` (CG_*) of the function starting at addr
  * hold its return value at every ret. LLVM drops a return value no caller

@@ -50,6 +50,8 @@ struct capture_opts {
 	capture_fn fn;
 	capture_limit_fn on_limit; /* optional */
 	void *ctx;
+	/* ring buffer size: a power of two of at least a page; 0: 16 MiB */
+	uint32_t ringbuf_bytes;
 };
 
 /* capture__add_site() flags. */
@@ -63,9 +65,12 @@ struct capture_opts {
 
 /*
  * What the BPF side needs from the kernel: BTF (CO-RE), uprobes through perf
- * events, bpf_loop (5.17; cookies 5.15, ring buffer 5.8). 0 or -errno with why.
+ * events, bpf_loop (5.17; cookies 5.15, ring buffer 5.8), and the effective
+ * capabilities CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN). 0 or -errno with why.
  */
 int capture__check_kernel(char *err, size_t errlen);
+/* Whether capability cap (CAP_*) is in the effective set. */
+bool capture__capable(int cap);
 int capture__open(const struct capture_opts *o, struct capture **out, char *err, size_t errlen);
 int capture__set_plan(struct capture *c, uint32_t cookie, const struct rst_plan *p);
 /* A probe at file offset `off` whose program finds its plan by `cookie` (set_plan first). */
@@ -94,6 +99,13 @@ int capture__mute(struct capture *c);
  */
 int capture__detach(struct capture *c);
 void capture__stats(struct capture *c, uint64_t out[RST_STAT_NR]);
+typedef void (*capture_count_fn)(void *ctx, uint32_t tid, uint64_t events);
+/*
+ * For every thread of the target that had an event: how many it had, those
+ * the ring buffer refused included (rst_event.seq of its last one). After
+ * capture__detach() these are final.
+ */
+int capture__thread_counts(struct capture *c, capture_count_fn fn, void *ctx);
 /* Sites attached, optional sites that failed. */
 int capture__nsites(const struct capture *c);
 int capture__nfailed(const struct capture *c);

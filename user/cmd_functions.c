@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "args.h"
 #include "cmd_functions.h"
 #include "config.h"
 #include "fcode.h"
@@ -152,11 +153,7 @@ int cmd_functions__main(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
 		return 2;
-	config__init_defaults(&cfg);
-	e = o.config_path ? config__load(&cfg, o.config_path, err, sizeof(err))
-			  : config__find_and_load(&cfg, ".", err, sizeof(err));
-	if (e < 0) {
-		fprintf(stderr, "rstrace: %s\n", err);
+	if (args__load_config(&cfg, o.config_path)) {
 		config__free(&cfg);
 		return 2;
 	}

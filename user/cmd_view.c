@@ -192,6 +192,8 @@ static const char tree_doc[] =
 	"Print the call tree of a trace, one line per call, indented by depth, like uftrace "
 	"replay: duration, thread, function(arguments) -> return value. Calls left by a panic "
 	"show '!unwound' instead of a duration, calls still running at the end '!open'. "
+	"Where events were lost (ring buffer full): '⋯ N events lost', '⋯ f(…)' for a call "
+	"whose caller was not recorded, '!lost' for a call whose end was not. "
 	"Threads are printed one after the other, in the order they first called a traced "
 	"function. Values are Rust's {:?}; '?' is a value rstrace could not know."
 	"\v"

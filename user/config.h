@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rstrace.toml / firedbg.toml: a small TOML subset parser and the config
- * model built from it. Errors are negative errno; messages go to the
+ * rstrace.toml / firedbg.toml: the config model built from them (the TOML
+ * subset parser is toml.h). Errors are negative errno; messages go to the
  * caller's buffer as "FILE:LINE:COL: message" (1-based, COL in bytes).
  */
 #ifndef RSTRACE_CONFIG_H
@@ -10,41 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/*
- * TOML subset: comments, bare/quoted/dotted keys, [tables], inline tables,
- * basic and literal one-line strings, 64-bit integers, booleans, arrays.
- * Floats, dates, multi-line strings and [[arrays of tables]] are rejected.
- */
-struct toml_doc;
-struct toml_val;
-
-enum toml_type {
-	TOML_TABLE = 1,
-	TOML_ARRAY,
-	TOML_STRING,
-	TOML_INT,
-	TOML_BOOL,
-};
-
-int toml_parse(const char *text, size_t len, const char *filename, struct toml_doc **out, char *err,
-	       size_t errlen);
-void toml_free(struct toml_doc *doc);
-
-/* Read-only view of the tree; every accessor tolerates NULL and wrong types. */
-const struct toml_val *toml_root(const struct toml_doc *doc);
-enum toml_type toml_type_of(const struct toml_val *v);
-/* Member `key` of a table (one key, no dot splitting), or NULL. */
-const struct toml_val *toml_get(const struct toml_val *table, const char *key);
-/* Members of a table or elements of an array. */
-int toml_len(const struct toml_val *v);
-/* i-th array element, or i-th table member in file order with its key in *key. */
-const struct toml_val *toml_at(const struct toml_val *v, int i, const char **key);
-const char *toml_str(const struct toml_val *v); /* NULL unless a string */
-int64_t toml_int(const struct toml_val *v);	/* 0 unless an integer */
-bool toml_bool(const struct toml_val *v);	/* false unless a boolean */
-/* Where the value starts in the file. */
-void toml_pos(const struct toml_val *v, int *line, int *col);
 
 enum trace_mode {
 	TRACE_DEFAULT = 0, /* not listed: the crate filter decides */
@@ -65,7 +30,7 @@ struct config {
 	int ninclude;
 	char **exclude; /* function-path globs never traced */
 	int nexclude;
-	char **redact; /* parameter-name globs whose values are not recorded */
+	char **redact; /* name globs whose values are not recorded (README.md: Redaction) */
 	int nredact;
 	int max_array_size;   /* elements per container, default 32 */
 	int max_string_bytes; /* default 256 */
@@ -76,7 +41,7 @@ struct config {
 	/*
 	 * Unknown keys are warnings, not errors, so FireDBG files with extra
 	 * keys still load. Each arrives as one "FILE:LINE:COL: warning: ..."
-	 * line without newline; NULL prints it to stderr.
+	 * line without newline; NULL drops it.
 	 */
 	void (*warn)(void *ctx, const char *msg);
 	void *warn_ctx;
@@ -100,6 +65,12 @@ enum trace_mode config__crate_mode(const struct config *cfg, const char *crate);
 bool config__glob(const char *pattern, const char *text);
 /* Case-insensitive, so "*token*" also hides API_TOKEN. */
 bool config__redacted(const struct config *cfg, const char *param_name);
+/*
+ * Same for len bytes that may hold NULs (a map key read from the program);
+ * cut: they are only the start of the name, true if any name starting so
+ * would be redacted.
+ */
+bool config__redacted_n(const struct config *cfg, const char *name, size_t len, bool cut);
 void config__free(struct config *cfg);
 
 #endif /* RSTRACE_CONFIG_H */

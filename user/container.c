@@ -62,10 +62,19 @@ static bool ns_init(pid_t pid)
 int container__find_pid(const char *container_id, const char *pod, pid_t *out, char *err,
 			size_t errlen)
 {
-	DIR *d = opendir("/proc");
+	const char *what = container_id ? "--container" : "--pod";
+	const char *v = container_id ? container_id : pod;
 	struct dirent *de;
 	pid_t best = 0, lowest = 0;
+	DIR *d;
 
+	/* an empty ID is a substring of every cgroup path: it would pick any process */
+	if (!v || !*v) {
+		snprintf(err, errlen, "%s needs a non-empty %s", what,
+			 container_id ? "container ID (as in its cgroup path)" : "pod name");
+		return -EINVAL;
+	}
+	d = opendir("/proc");
 	if (!d) {
 		snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
 		return -errno;

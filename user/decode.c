@@ -118,6 +118,13 @@ int dec_child_blob_at(struct dctx *d, int blob, uint64_t off, int64_t add, const
 	if (dec_bytes(d, blob, off, 8, &p))
 		return -1;
 	c = dec_find_child(d, blob, off, add, t);
+	if (c == -2 && d->val->redact_cut && !d->error) {
+		/* like an unknown Debug: the rest of the value can still show as fields */
+		d->error = "pointer not followed: the depth limit, or another variant keeps a "
+			   "redacted pointer there";
+		d->debug_error = true;
+		return -1;
+	}
 	if (c == -2)
 		return dec_fail(d, d->val->budget_cut
 				       ? "capture plan full: this value's share of the "
@@ -234,6 +241,12 @@ static int fmt_fields(struct dctx *d, const struct rtype *t, const char *name, i
 			sb_printf(sb, "%d: ", i);
 		else if (!t->tuple_fields)
 			sb_printf(sb, "%s: ", t->fields[i].name ? t->fields[i].name : "?");
+		if (plan__field_redacted(d->site->redact, t, i)) {
+			/* its bytes are in the blob; what it points to was never copied */
+			sb_puts(sb, PLAN_REDACTED);
+			d->redacted = true;
+			continue;
+		}
 		if (dec_fmt(d, t->fields[i].type, blob, off + t->fields[i].off, sb, depth + 1))
 			return -1;
 	}
@@ -412,9 +425,10 @@ static int fmt_int(struct dctx *d, const struct rtype *t, int blob, uint64_t off
 		int64_t v =
 		    (int64_t)(dec_le(p, (int)t->size) << (64 - 8 * t->size)) >> (64 - 8 * t->size);
 
-		sb_printf(sb, "%lld", (long long)v);
+		/* not printf: a Vec of numbers is most of some events' decoding */
+		rfmt_i128(sb, v);
 	} else {
-		sb_printf(sb, "%llu", (unsigned long long)dec_le(p, (int)t->size));
+		rfmt_u128(sb, dec_le(p, (int)t->size));
 	}
 	return 0;
 }
@@ -666,6 +680,7 @@ static void value_json(const struct plan_site *site, const struct ev_view *v,
 	struct dctx d = {.site = site, .v = v, .val = val, .root_blob = -1};
 	struct dctx r = d;
 	struct strbuf out, fields;
+	bool hidden;
 
 	sb_init(&out);
 	sb_init(&fields);
@@ -689,8 +704,10 @@ static void value_json(const struct plan_site *site, const struct ev_view *v,
 		d.error = "zero-sized value: () or a unit struct, DWARF does not say which";
 	else
 		render(&d, &out);
-	if (d.error && d.debug_error) {
-		/* the bytes are there, only the Debug is unknown: show the fields */
+	/* known but for its redacted parts: no longer {:?}, so shown as fields only */
+	hidden = !d.error && d.redacted;
+	if ((d.error && d.debug_error) || hidden) {
+		/* the bytes are there, the Debug unknown or parts redacted: show the fields */
 		r.raw = true;
 		render(&r, &fields);
 		if (r.error || !strcmp(sb_str(&fields), "?")) {
@@ -701,9 +718,14 @@ static void value_json(const struct plan_site *site, const struct ev_view *v,
 		}
 		cap_fields(&fields, &r);
 	}
-	if (d.error) {
-		sb_puts(sb, ",\"value\":null,\"error\":");
-		json_str(sb, d.error, strlen(d.error));
+	if (d.error || hidden) {
+		sb_puts(sb, ",\"value\":null");
+		if (d.error) {
+			sb_puts(sb, ",\"error\":");
+			json_str(sb, d.error, strlen(d.error));
+		}
+		if (hidden || (fields.len && r.redacted))
+			sb_puts(sb, ",\"redacted\":true");
 		if (fields.len) {
 			sb_puts(sb, ",\"fields\":");
 			json_str(sb, fields.s, fields.len);

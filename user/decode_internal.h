@@ -12,7 +12,8 @@ struct dctx {
 	const char *error;
 	/*
 	 * The error is about Debug (a custom or unverified impl, a std type
-	 * not reproduced), not about missing bytes: the fields may still show.
+	 * not reproduced), not about missing bytes, or only a part is missing
+	 * for redaction's sake: the fields may still show.
 	 */
 	bool debug_error;
 	/*
@@ -24,6 +25,8 @@ struct dctx {
 	/* raw mode: why the whole value is `?` (no byte of it readable) */
 	const char *raw_error;
 	bool truncated;
+	/* a part was printed as PLAN_REDACTED: the text is no longer {:?} */
+	bool redacted;
 };
 
 /* Sets the error (the first one wins); -1. */
@@ -42,6 +45,13 @@ int dec_find_child(struct dctx *d, int blob, uint64_t off, int64_t add, const st
 /* Any value as {:?} (or as fields in raw mode). */
 int dec_fmt(struct dctx *d, const struct rtype *t, int blob, uint64_t off, struct strbuf *sb,
 	    int depth);
+
+/*
+ * A map entry's value at voff of vblob, or PLAN_REDACTED when its key (type
+ * key at koff of kblob) is named like a redact pattern.
+ */
+int dec_map_value(struct dctx *d, const struct rtype *key, int kblob, uint64_t koff,
+		  const struct rtype *val, int vblob, uint64_t voff, struct strbuf *sb, int depth);
 
 /* decode_std.c: one function per std kind */
 int dec_duration(struct dctx *d, const struct rtype *t, int blob, uint64_t off, struct strbuf *sb);

@@ -120,6 +120,72 @@ int dec_deque(struct dctx *d, const struct rtype *t, int blob, uint64_t off, str
 }
 
 /*
+ * Whether a map key of type t at off of blob names a secret: 1 when it is a
+ * string (or a fieldless enum's variant) a redact pattern matches, 0 when
+ * it is not, -1 when it cannot be told (bytes missing; cut at the capture
+ * limit where a pattern could match the rest). Sets no error: the caller
+ * decides.
+ */
+static int key_redacted(struct dctx *d, const struct rtype *t, int blob, uint64_t off)
+{
+	const struct plan_redact *r = d->site->redact;
+	const char *saved = d->error;
+	const struct rst_blob *b;
+	const uint8_t *p;
+	int c, i, ret = -1;
+
+	for (i = 0; t && t->kind == RK_REF && i < 4 && blob >= 0; i++) {
+		blob = dec_child_blob(d, blob, off, t->target);
+		off = 0;
+		t = t->target;
+	}
+	if (!t || blob < 0)
+		goto out;
+	if (t->kind == RK_CENUM) {
+		if (t->size == 0 || t->size > 8 || dec_bytes(d, blob, off, t->size, &p))
+			goto out;
+		for (i = 0; i < t->nvariants; i++)
+			if (t->variants[i].has_discr && t->variants[i].name &&
+			    t->variants[i].discr == dec_le(p, (int)t->size))
+				ret = r->name(r->ctx, t->variants[i].name);
+		goto out;
+	}
+	if (t->kind != RK_STR && t->kind != RK_STRING) {
+		ret = 0;
+		goto out;
+	}
+	c = dec_child_blob(d, blob, off + t->ptr_off, t);
+	if (c < 0)
+		goto out;
+	b = d->v->blob[c];
+	if (b->flags & RST_BLOB_FAULT)
+		goto out;
+	ret = r->text(r->ctx, (const char *)d->v->data[c], b->len, b->len < b->want);
+	if (ret && b->len < b->want)
+		ret = -1;
+out:
+	d->error = saved;
+	return ret;
+}
+
+int dec_map_value(struct dctx *d, const struct rtype *key, int kblob, uint64_t koff,
+		  const struct rtype *val, int vblob, uint64_t voff, struct strbuf *sb, int depth)
+{
+	int k = d->site->redact ? key_redacted(d, key, kblob, koff) : 0;
+
+	if (k > 0) {
+		/* BPF copied it (keys are only known at run time); it is never printed */
+		sb_puts(sb, PLAN_REDACTED);
+		d->redacted = true;
+		return 0;
+	}
+	if (k < 0)
+		return dec_fail_debug(d, "map key not fully captured: whether its value is "
+					 "redacted is unknown", sb);
+	return dec_fmt(d, val, vblob, voff, sb, depth);
+}
+
+/*
  * hashbrown: control byte i < 0x80 marks bucket i full; bucket i's element is
  * the (i + 1)-th element below ctrl. The buckets blob holds the last bytes
  * below ctrl (RST_STEP_BELOW), so bucket i is at blob->len - (i + 1) * size.
@@ -166,7 +232,8 @@ int dec_hashmap(struct dctx *d, const struct rtype *t, int blob, uint64_t off, s
 			return -1;
 		if (!t->is_set) {
 			sb_puts(sb, ": ");
-			if (dec_fmt(d, t->val, bk, eo + t->val_off, sb, depth + 1))
+			if (dec_map_value(d, t->key, bk, eo + t->key_off, t->val, bk,
+					  eo + t->val_off, sb, depth + 1))
 				return -1;
 		}
 	}
@@ -187,7 +254,7 @@ static int btree_node(struct dctx *d, struct btree_walk *w, int parent, uint64_t
 {
 	const struct rtype *t = w->t;
 	const uint8_t *lp;
-	uint64_t len, i;
+	uint64_t len, i, koff, voff;
 	int node, kb, vb = -1, edges = -1;
 
 	node = dec_child_blob(d, parent, poff, t->leaf);
@@ -230,9 +297,10 @@ static int btree_node(struct dctx *d, struct btree_walk *w, int parent, uint64_t
 		if (t->is_set)
 			continue;
 		sb_puts(sb, ": ");
-		if (vb >= 0 ? dec_fmt(d, t->val, vb, i * t->val->size, sb, depth + 1)
-			    : dec_fmt(d, t->val, node, t->node_vals_off + i * t->val->size, sb,
-				      depth + 1))
+		koff = kb >= 0 ? 0 : t->node_keys_off;
+		voff = vb >= 0 ? 0 : t->node_vals_off;
+		if (dec_map_value(d, t->key, kb >= 0 ? kb : node, koff + i * t->key->size, t->val,
+				  vb >= 0 ? vb : node, voff + i * t->val->size, sb, depth + 1))
 			return -1;
 	}
 	return 0;

@@ -93,6 +93,35 @@ static int load_symbols(struct elf_image *img, Elf *elf)
 	return 0;
 }
 
+/*
+ * libelf reads headers lazily and past the end of a cut file as zeros: check
+ * that the program and section header tables and every section with contents
+ * lie inside the file (a cut file loses its section headers, at the end).
+ */
+static bool within_file(Elf *elf, size_t size)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	size_t i, n, np;
+
+	if (!gelf_getehdr(elf, &eh) || elf_getshdrnum(elf, &n) || elf_getphdrnum(elf, &np))
+		return false;
+	if (eh.e_phoff > size || (uint64_t)np * eh.e_phentsize > size - eh.e_phoff ||
+	    eh.e_shoff > size || (uint64_t)n * eh.e_shentsize > size - eh.e_shoff)
+		return false;
+	for (i = 0; i < n && (scn = elf_nextscn(elf, scn)); i++) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			return false;
+		if (sh.sh_type != SHT_NOBITS &&
+		    (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset))
+			return false;
+	}
+	/* not PT_LOAD's p_filesz: a separate debug file keeps the binary's, without the bytes */
+	return true;
+}
+
 int elf_image__open(const char *path, struct elf_image **out)
 {
 	struct elf_image *img;
@@ -104,9 +133,18 @@ int elf_image__open(const char *path, struct elf_image **out)
 	img = calloc(1, sizeof(*img));
 	if (!img)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open; it is refused below */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		err = -errno;
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
+		goto cleanup;
+	}
+	if (st.st_size == 0) {
+		err = -ENOEXEC;
 		goto cleanup;
 	}
 	img->size = st.st_size;
@@ -118,8 +156,12 @@ int elf_image__open(const char *path, struct elf_image **out)
 	}
 	elf_version(EV_CURRENT);
 	elf = elf_memory(img->map, img->size);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &n)) {
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		err = -ENOEXEC;
+		goto cleanup;
+	}
+	if (elf_getphdrnum(elf, &n) || !within_file(elf, img->size)) {
+		err = -EBADMSG;
 		goto cleanup;
 	}
 	img->segs = calloc(n ? n : 1, sizeof(*img->segs));

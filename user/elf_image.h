@@ -8,6 +8,11 @@
 
 struct elf_image;
 
+/*
+ * -EISDIR: path is a directory; -ENODEV: not a regular file; -ENOEXEC: not an
+ * ELF file (or empty); -EBADMSG: an ELF file cut short or corrupt (headers or
+ * sections past its end); else open(2)'s or mmap(2)'s error.
+ */
 int elf_image__open(const char *path, struct elf_image **out);
 void elf_image__free(struct elf_image *img);
 /* File offset of a virtual address in an executable segment (what uprobes attach by). */

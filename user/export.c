@@ -130,7 +130,7 @@ static int chrome_leave(void *ctx, struct view_frame *f, struct view_frame *stac
 		}
 		view__values_free(&vv);
 	}
-	sb_printf(sb, ",\"status\":\"%s\",\"frame_id\":%" PRId64, view__status_name(f->status),
+	sb_printf(sb, ",\"status\":\"%s\",\"frame_id\":%" PRId64, frame_status__name(f->status),
 		  f->id);
 	if (f->parent_id >= 0)
 		sb_printf(sb, ",\"parent_id\":%" PRId64, f->parent_id);
@@ -270,7 +270,7 @@ static int trie_leave(void *ctx, struct view_frame *f, struct view_frame *stack)
 
 	n->total_ns += dur;
 	n->self_ns += dur - f->child_ns;
-	if (f->status == VS_UNWOUND || view__ret_is_err(f->ret))
+	if (f->status == FS_UNWOUND || view__ret_is_err(f->ret))
 		n->errors++;
 	if (!f->depth)
 		t->n[0].total_ns += dur;
@@ -622,7 +622,7 @@ static int tl_leave(void *ctx, struct view_frame *f, struct view_frame *stack)
 	if (f->end_estimated)
 		sb_puts(&c->tip, " (never returned)");
 	svg_box(&c->body, x, c->y + f->depth * SVG_ROW, w, f->func->name, sb_str(&c->tip),
-		f->status == VS_UNWOUND || view__ret_is_err(f->ret));
+		f->status == FS_UNWOUND || view__ret_is_err(f->ret));
 	if (f->depth > c->lane_depth)
 		c->lane_depth = f->depth;
 	return c->body.oom || c->tip.oom ? -ENOMEM : 0;

@@ -205,108 +205,6 @@ static bool sse_reloads(const struct scan *s, struct sse_reload *o)
 	return o->have[0];
 }
 
-/* Instructions whose only effect is their destination register (and flags). */
-static bool pure_def(const struct prev *p)
-{
-	const char *m = p->in.mnemonic;
-
-	switch (p->id) {
-	case X86_INS_MOV:
-	case X86_INS_MOVABS:
-	case X86_INS_MOVZX:
-	case X86_INS_MOVSX:
-	case X86_INS_MOVSXD:
-	case X86_INS_LEA:
-	case X86_INS_ADD:
-	case X86_INS_SUB:
-	case X86_INS_ADC:
-	case X86_INS_SBB:
-	case X86_INS_AND:
-	case X86_INS_OR:
-	case X86_INS_XOR:
-	case X86_INS_SHL:
-	case X86_INS_SHR:
-	case X86_INS_SAR:
-	case X86_INS_ROL:
-	case X86_INS_ROR:
-	case X86_INS_IMUL:
-	case X86_INS_NEG:
-	case X86_INS_NOT:
-	case X86_INS_INC:
-	case X86_INS_DEC:
-	case X86_INS_BSWAP:
-	case X86_INS_MOVQ:
-	case X86_INS_MOVD:
-		break;
-	default:
-		if (strncmp(m, "set", 3) && strncmp(m, "cmov", 4))
-			return false;
-	}
-	/* a store is not a definition of a register */
-	return p->x.op_count >= 1 && p->x.operands[0].type == X86_OP_REG;
-}
-
-static unsigned ret_reg_bit(x86_reg r)
-{
-	switch (r) {
-	case X86_REG_RAX:
-	case X86_REG_EAX:
-	case X86_REG_AX:
-	case X86_REG_AL:
-		return FCODE_RAX;
-	case X86_REG_RDX:
-	case X86_REG_EDX:
-	case X86_REG_DX:
-	case X86_REG_DL:
-		return FCODE_RDX;
-	default:
-		return 0;
-	}
-}
-
-/*
- * The return registers that an instruction defines before this ret, on the
- * straight line to it, with nothing reading them in between. Optimized code
- * keeps no dead definition, so such a register is live out of the function:
- * it is the return value. (A value LLVM dropped is not computed at all, and a
- * call or pop leaves whatever was there.)
- */
-static unsigned set_before(const struct scan *s, csh h, uint64_t *from, uint8_t width[2])
-{
-	unsigned set = 0, done = 0;
-	int k, i;
-
-	*from = 0;
-	for (k = 0; k < RING && done != (FCODE_RAX | FCODE_RDX); k++) {
-		const struct prev *p = back(s, k);
-		cs_regs rd, wr;
-		uint8_t nrd = 0, nwr = 0;
-		unsigned w = 0, r = 0;
-
-		if (!p || cs_regs_access(h, &p->in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
-			break;
-		for (i = 0; i < nwr; i++)
-			w |= ret_reg_bit(wr[i]);
-		for (i = 0; i < nrd; i++)
-			r |= ret_reg_bit(rd[i]);
-		if (cs_insn_group(h, &p->in, CS_GRP_JUMP) || cs_insn_group(h, &p->in, CS_GRP_RET))
-			break;
-		w &= ~done;
-		if (pure_def(p) && (w & ret_reg_bit(p->x.operands[0].reg))) {
-			unsigned b = w & ret_reg_bit(p->x.operands[0].reg);
-			/* 32-bit writes zero the upper half: all 8 bytes defined */
-			uint8_t sz = p->x.operands[0].size >= 4 ? 8 : p->x.operands[0].size;
-
-			set |= b;
-			width[b == FCODE_RDX] = sz;
-			*from = p->addr;
-		}
-		/* read after its definition: that read explains the definition */
-		done |= w | (r & ~w);
-	}
-	return set;
-}
-
 /* x86 condition code of a jcc, from its opcode (0x7X rel8, 0x0F 0x8X rel32). */
 static int jcc_cond(const cs_insn *in)
 {
@@ -373,8 +271,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /*
- * An SSE reload, a definition of the return registers, counts only if no
- * branch lands between it and its ret (another path would bypass it).
+ * An SSE reload counts only if no branch lands between it and its ret
+ * (another path would bypass it).
  */
 static void check_reloads(struct fcode *c)
 {
@@ -383,9 +281,6 @@ static void check_reloads(struct fcode *c)
 	for (i = 0; i < c->nexits; i++) {
 		struct fexit *e = &c->exits[i];
 
-		for (k = 0; k < c->ntargets && e->set_regs; k++)
-			if (c->targets[k] > e->set_from && c->targets[k] <= e->pc)
-				e->set_regs = 0;
 		if (!e->has_sse)
 			continue;
 		if (c->opaque_jumps)
@@ -412,7 +307,6 @@ static int scan_insns(struct scan *s, csh h, const uint8_t *code, size_t len)
 			struct fexit e = { .pc = in->address, .kind = FEXIT_RET, .cond = -1 };
 
 			e.has_sse = sse_reloads(s, &e.sse);
-			e.set_regs = set_before(s, h, &e.set_from, e.set_width);
 			err = add_exit(s, &e);
 		} else if (cs_insn_group(h, in, CS_GRP_JUMP)) {
 			err = branch(s, in);

@@ -30,17 +30,9 @@ struct sse_reload {
 	bool have[2];
 };
 
-/* Return registers (set_regs). */
-#define FCODE_RAX 0x1
-#define FCODE_RDX 0x2
-
 struct fexit {
 	uint64_t pc;
 	enum fexit_kind kind;
-	/* FEXIT_RET: registers set by the code right before the ret and not read since */
-	unsigned set_regs;
-	uint64_t set_from; /* the first of those definitions */
-	uint8_t set_width[2]; /* bytes those definitions wrote (rax, rdx) */
 	/* FEXIT_TAIL by a jcc: the x86 condition code (0..15, as in 0x70+cc), else -1 */
 	int cond;
 	bool has_sse;

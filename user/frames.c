@@ -5,11 +5,15 @@
 #include <string.h>
 #include "frames.h"
 #include "grow.h"
+#include "rstrace.h"
 
 struct open_frame {
 	int64_t id;
 	int func_id;
+	uint32_t depth; /* BPF's depth of it (from RST_SHADOW_DEPTH on: beyond the shadow stack) */
 	uint64_t cfa;
+	uint64_t seq; /* its entry event */
+	uint64_t seen; /* the last event that showed it open */
 };
 
 struct thread {
@@ -20,6 +24,11 @@ struct thread {
 	uint32_t ns_tid; /* the tid inside the process's own PID namespace */
 	/* unwinding since a panic (until catch_unwind catches it) */
 	bool panicking;
+	bool dirty; /* its row changed since the last frames__sync */
+	uint64_t last_seq; /* number of the last event received */
+	/* number of the first event received after the latest loss; 0: none */
+	uint64_t gap_seq;
+	uint64_t events, lost;
 	char name[32];
 };
 
@@ -73,8 +82,9 @@ static struct thread *thread_of(struct frames *fr, uint32_t tid)
 		for (k = 0; k < fr->cap; k++) {
 			if (!fr->threads[k].tid)
 				continue;
-			for (j = fr->threads[k].tid & (ncap - 1); nt[j].tid; j = (j + 1) & (ncap - 1))
-				;
+			j = fr->threads[k].tid & (ncap - 1);
+			while (nt[j].tid)
+				j = (j + 1) & (ncap - 1);
 			nt[j] = fr->threads[k];
 		}
 		free(fr->threads);
@@ -90,70 +100,206 @@ static struct thread *thread_of(struct frames *fr, uint32_t tid)
 }
 
 /*
- * Frames whose CFA lies below `cfa` are no longer on the stack (stack grows
- * down): unwound by a panic, or left by an exit no probe saw (an indirect tail
- * call, longjmp-like code).
+ * Counts the event; a jump in the thread's numbers is a gap: that many of
+ * its events were lost right before this one.
  */
-static int pop_below(struct frames *fr, struct thread *t, uint64_t cfa, bool inclusive)
+static int account(struct frames *fr, struct thread *t, const struct frames_ev *e)
 {
-	const char *status = t->panicking ? "unwound" : "no_exit";
+	uint64_t n;
 	int err = 0;
 
-	while (t->depth > 0 && cfa && t->stack[t->depth - 1].cfa &&
-	       (t->stack[t->depth - 1].cfa < cfa || (inclusive && t->stack[t->depth - 1].cfa == cfa))) {
-		t->depth--;
-		err = store__exit(fr->st, t->stack[t->depth].id, 0, NULL, status);
-		if (err)
-			break;
+	if (e->seq && e->seq <= t->last_seq)
+		return 0; /* the same event again (an entry site that also leaves) */
+	if (e->seq > t->last_seq + 1) {
+		n = e->seq - t->last_seq - 1;
+		t->lost += n;
+		t->gap_seq = e->seq;
+		err = store__gap(fr->st, t->tid, t->last_seq ? t->last_ns : 0, e->ts_ns, n);
 	}
+	if (e->seq)
+		t->last_seq = e->seq;
+	t->events++;
+	t->dirty = true;
+	if (!t->first_ns)
+		t->first_ns = e->ts_ns;
+	t->last_ns = e->ts_ns;
 	return err;
 }
 
-int frames__enter(struct frames *fr, uint32_t tid, uint32_t ns_tid, const char *comm,
-		  int func_id, uint64_t cfa, uint64_t ts_ns, char *args)
+/* How a frame ended whose end no event told: unwound, or its exit may be among the lost. */
+static enum frame_status gone_status(const struct thread *t, const struct open_frame *f,
+				     enum frame_status otherwise)
 {
-	struct thread *t = thread_of(fr, tid);
-	struct open_frame *ns;
-	int64_t parent;
+	if (t->panicking)
+		return FS_UNWOUND;
+	return t->gap_seq > f->seen ? FS_LOST : otherwise;
+}
+
+/* Closes the top frame, which ended without an exit of its own. */
+static int drop_top(struct frames *fr, struct thread *t, enum frame_status otherwise)
+{
+	struct open_frame *f = &t->stack[--t->depth];
+
+	return store__exit(fr->st, f->id, 0, NULL, gone_status(t, f, otherwise));
+}
+
+static struct open_frame *top_of(struct thread *t)
+{
+	return t->depth ? &t->stack[t->depth - 1] : NULL;
+}
+
+/* Frames at BPF depth `depth` or deeper are gone (BPF's stack no longer has them). */
+static int close_from(struct frames *fr, struct thread *t, uint32_t depth)
+{
+	int err = 0;
+
+	while (!err && t->depth > 0 && t->stack[t->depth - 1].depth >= depth)
+		err = drop_top(fr, t, FS_NO_EXIT);
+	return err;
+}
+
+/*
+ * Frames whose CFA lies below `cfa` are no longer on the stack (stack grows
+ * down): unwound by a panic, or left by an exit no probe saw (an indirect tail
+ * call, longjmp-like code). For events BPF could not link.
+ */
+static int pop_below(struct frames *fr, struct thread *t, uint64_t cfa, bool inclusive)
+{
+	int err = 0;
+
+	struct open_frame *top;
+
+	while (!err && (top = top_of(t)) && cfa && top->cfa &&
+	       (top->cfa < cfa || (inclusive && top->cfa == cfa)))
+		err = drop_top(fr, t, FS_NO_EXIT);
+	return err;
+}
+
+/*
+ * The caller of a new frame: parent (-1: none), or when the caller's entry
+ * was lost (lost: how many callers in a row), the nearest caller recorded.
+ */
+struct caller {
+	int64_t parent, ancestor;
+	int lost;
+};
+
+static int find_parent(struct frames *fr, struct thread *t, const struct frames_ev *e,
+		       struct caller *c)
+{
+	struct open_frame *top;
+	int err, i;
+
+	*c = (struct caller){ -1, -1, 0 };
+	if (!e->nolink) {
+		/* BPF's stack holds e->depth frames below it: those at or past it are gone */
+		err = close_from(fr, t, e->depth);
+		top = top_of(t);
+		if (err || !e->link)
+			return err;
+		if (top && top->seq == e->link) {
+			top->seen = e->seq;
+			c->parent = top->id;
+			return 0;
+		}
+		/*
+		 * The callers between e->anc and it were all lost: what we hold
+		 * above e->anc is gone, and with no e->anc, all we hold.
+		 */
+		for (i = t->depth - 1; i >= 0 && t->stack[i].seq != e->anc; i--)
+			;
+		if (i >= 0 || !e->anc) {
+			while (!err && t->depth > i + 1)
+				err = drop_top(fr, t, FS_NO_EXIT);
+		}
+		top = top_of(t);
+		c->lost = (int)e->depth;
+		if (top && top->seq == e->anc) {
+			top->seen = e->seq;
+			c->ancestor = top->id;
+			c->lost = (int)(e->depth - 1 - top->depth);
+		}
+		if (c->lost < 1)
+			c->lost = 1;
+		return err;
+	}
+	err = pop_below(fr, t, e->cfa, true);
+	top = top_of(t);
+	if (err)
+		return err;
+	/* counted, unlinked: BPF's shadow stack is full, so this call has a caller */
+	if (!top) {
+		c->lost = e->seq ? 1 : 0;
+		return 0;
+	}
+	/*
+	 * Beyond BPF's shadow stack, CFA order decides, which is exact only if
+	 * none of the thread's events were lost since the candidate was last
+	 * seen open (not counted: nothing is known about losses).
+	 */
+	if (!e->seq || t->gap_seq <= top->seen) {
+		top->seen = e->seq;
+		c->parent = top->id;
+	} else {
+		c->lost = 1; /* at least one caller unknown: none is certain */
+	}
+	return 0;
+}
+
+int frames__enter(struct frames *fr, const struct frames_ev *e, char *args)
+{
+	struct thread *t = thread_of(fr, e->tid);
+	struct open_frame *ns, *top;
+	struct store_frame row;
+	struct caller c;
+	uint32_t depth;
+	int64_t id;
 	int err;
 
 	if (!t) {
 		free(args);
 		return -ENOMEM;
 	}
+	err = account(fr, t, e);
 	/* threads often name themselves after they start: keep the latest */
-	if (comm && comm[0])
-		snprintf(t->name, sizeof(t->name), "%.15s", comm);
-	if (ns_tid)
-		t->ns_tid = ns_tid;
-	if (!t->first_ns)
-		t->first_ns = ts_ns;
-	t->last_ns = ts_ns;
-	/*
-	 * A new call at or above an open frame's CFA means that frame is gone:
-	 * tail calls end their frame at a probed jmp first, so what is left
-	 * here was unwound (a panic) or left by an unprobed exit.
-	 */
-	err = pop_below(fr, t, cfa, true);
+	if (e->comm && e->comm[0] && strncmp(t->name, e->comm, 15)) {
+		snprintf(t->name, sizeof(t->name), "%.15s", e->comm);
+		t->dirty = true;
+	}
+	if (e->ns_tid)
+		t->ns_tid = e->ns_tid;
+	if (!err)
+		err = find_parent(fr, t, e, &c);
 	if (err) {
 		free(args);
 		return err;
 	}
+	top = top_of(t);
+	depth = e->depth;
+	if (e->nolink) /* below BPF's shadow stack when counted, in our own count otherwise */
+		depth = top ? top->depth + 1 : 0;
+	if (e->nolink && e->seq && depth < RST_SHADOW_DEPTH)
+		depth = RST_SHADOW_DEPTH;
 	ns = grow_array(t->stack, &t->cap, t->depth + 1, sizeof(*ns));
 	if (!ns) {
 		free(args);
 		return -ENOMEM;
 	}
 	t->stack = ns;
-	parent = t->depth ? t->stack[t->depth - 1].id : -1;
-	t->stack[t->depth++] = (struct open_frame){ fr->next_id, func_id, cfa };
-	return store__enter(fr->st, fr->next_id++, parent, tid, func_id, ts_ns, args);
+	id = fr->next_id;
+	t->stack[t->depth++] =
+		(struct open_frame){ id, e->func_id, depth, e->cfa, e->seq, e->seq };
+	__atomic_store_n(&fr->next_id, id + 1, __ATOMIC_RELAXED);
+	row = (struct store_frame){ .id = id, .parent = c.parent, .parent_lost = c.lost,
+				    .ancestor = c.ancestor, .tid = e->tid, .func_id = e->func_id,
+				    .entry_ns = e->ts_ns };
+	return store__enter(fr->st, &row, args);
 }
 
-int frames__exit(struct frames *fr, uint32_t tid, int func_id, uint64_t cfa,
-		 uint64_t ts_ns, char *ret, const char *status)
+int frames__exit(struct frames *fr, const struct frames_ev *e, char *ret,
+		 enum frame_status status)
 {
-	struct thread *t = thread_of(fr, tid);
+	struct thread *t = thread_of(fr, e->tid);
 	struct open_frame *top;
 	int err;
 
@@ -161,55 +307,135 @@ int frames__exit(struct frames *fr, uint32_t tid, int func_id, uint64_t cfa,
 		free(ret);
 		return -ENOMEM;
 	}
-	t->last_ns = ts_ns;
-	err = pop_below(fr, t, cfa, false);
-	if (err) {
+	err = account(fr, t, e);
+	if (!err && !e->nolink) {
+		err = close_from(fr, t, e->depth + 1);
+		top = top_of(t);
+		if (!err && e->link && top && top->seq == e->link)
+			goto close;
+		/* its entry was lost (or never seen): what sits at its depth is not it */
+		if (!err)
+			err = close_from(fr, t, e->depth);
 		free(ret);
-		return err;
+		return err ? err : 1;
 	}
-	top = t->depth ? &t->stack[t->depth - 1] : NULL;
-	if (!top || top->func_id != func_id || (cfa && top->cfa && top->cfa != cfa)) {
+	if (!err)
+		err = pop_below(fr, t, e->cfa, false);
+	top = top_of(t);
+	if (err || !top || top->func_id != e->func_id ||
+	    (e->cfa && top->cfa && top->cfa != e->cfa)) {
 		free(ret);
-		return 1;
+		return err ? err : 1;
 	}
+	/* events lost since it began: this may be the exit of another call at the same place */
+	if (e->seq && t->gap_seq > top->seen) {
+		free(ret);
+		err = drop_top(fr, t, FS_LOST);
+		return err ? err : 1;
+	}
+close:
 	t->depth--;
-	return store__exit(fr->st, top->id, ts_ns, ret, status);
+	return store__exit(fr->st, top->id, e->ts_ns, ret, status);
 }
 
-int frames__panic(struct frames *fr, uint32_t tid, uint64_t ts_ns,
-		  const char *message, const char *location)
+int frames__panic(struct frames *fr, const struct frames_ev *e, const char *message,
+		  const char *location)
 {
-	struct thread *t = thread_of(fr, tid);
-
-	if (!t)
-		return -ENOMEM;
-	t->panicking = true;
-	t->last_ns = ts_ns;
-	return store__panic(fr->st, tid, t->depth ? t->stack[t->depth - 1].id : 0, ts_ns, message,
-			    location);
-}
-
-int frames__caught(struct frames *fr, uint32_t tid, uint64_t cfa, bool inclusive,
-		   uint64_t ts_ns)
-{
-	struct thread *t = thread_of(fr, tid);
+	struct thread *t = thread_of(fr, e->tid);
+	struct open_frame *top;
+	int64_t frame = 0;
 	int err;
 
 	if (!t)
 		return -ENOMEM;
-	t->last_ns = ts_ns;
+	err = account(fr, t, e);
+	if (!err && !e->nolink)
+		err = close_from(fr, t, e->depth);
+	if (err)
+		return err;
+	top = top_of(t);
+	if (top && (e->nolink ? !e->seq || t->gap_seq <= top->seen : top->seq == e->link))
+		frame = top->id;
 	t->panicking = true;
-	err = pop_below(fr, t, cfa, inclusive);
+	return store__panic(fr->st, e->tid, frame, e->ts_ns, message, location);
+}
+
+int frames__caught(struct frames *fr, const struct frames_ev *e, bool inclusive)
+{
+	struct thread *t = thread_of(fr, e->tid);
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	err = account(fr, t, e);
+	t->panicking = true;
+	if (!err)
+		err = e->nolink ? pop_below(fr, t, e->cfa, inclusive) : close_from(fr, t, e->depth);
 	t->panicking = false;
 	return err;
 }
 
-int64_t frames__count(const struct frames *fr)
+int frames__note(struct frames *fr, const struct frames_ev *e)
 {
-	return fr->next_id - 1;
+	struct thread *t = thread_of(fr, e->tid);
+
+	return t ? account(fr, t, e) : -ENOMEM;
 }
 
-int frames__finish(struct frames *fr, const char *status)
+int64_t frames__count(const struct frames *fr)
+{
+	return __atomic_load_n(&fr->next_id, __ATOMIC_RELAXED) - 1;
+}
+
+static int write_thread(struct frames *fr, struct thread *t)
+{
+	struct store_thread row = { t->tid, t->ns_tid, t->name[0] ? t->name : NULL, t->first_ns,
+				    t->last_ns, t->events, t->lost };
+
+	t->dirty = false;
+	return store__thread(fr->st, &row);
+}
+
+int frames__sync(struct frames *fr)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < fr->cap && !err; i++)
+		if (fr->threads[i].tid && fr->threads[i].dirty)
+			err = write_thread(fr, &fr->threads[i]);
+	return err;
+}
+
+int frames__final_count(struct frames *fr, uint32_t tid, uint64_t events)
+{
+	struct thread *t = thread_of(fr, tid);
+	uint64_t n;
+
+	if (!t)
+		return -ENOMEM;
+	if (events <= t->last_seq)
+		return 0;
+	n = events - t->last_seq;
+	t->lost += n;
+	t->gap_seq = events + 1;
+	t->dirty = true;
+	t->last_seq = events;
+	return store__gap(fr->st, tid, t->events ? t->last_ns : 0, 0, n);
+}
+
+void frames__totals(const struct frames *fr, uint64_t *events, uint64_t *lost)
+{
+	size_t i;
+
+	*events = *lost = 0;
+	for (i = 0; i < fr->cap; i++) {
+		*events += fr->threads[i].events;
+		*lost += fr->threads[i].lost;
+	}
+}
+
+int frames__finish(struct frames *fr, enum frame_status status)
 {
 	size_t i;
 	int err = 0;
@@ -219,14 +445,10 @@ int frames__finish(struct frames *fr, const char *status)
 
 		if (!t->tid)
 			continue;
-		while (t->depth > 0 && !err) {
-			t->depth--;
-			err = store__exit(fr->st, t->stack[t->depth].id, 0, NULL,
-					  t->panicking ? "unwound" : status);
-		}
+		while (t->depth > 0 && !err)
+			err = drop_top(fr, t, status);
 		if (!err)
-			err = store__thread(fr->st, t->tid, t->ns_tid, t->name[0] ? t->name : NULL,
-					    t->first_ns, t->last_ns);
+			err = write_thread(fr, t);
 	}
 	return err;
 }

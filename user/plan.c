@@ -6,6 +6,7 @@
 #include "abi.h"
 #include "callgraph.h"
 #include "debug_impl.h"
+#include "demangle.h"
 #include "dwarf_types.h"
 #include "fcode.h"
 #include "plan.h"
@@ -32,36 +33,60 @@ static int reg_step(struct builder *b, int reg, uint64_t len, bool append)
 	return steps__add(&b->sb, &st, NULL);
 }
 
-/* The registers the ABI returns a value of representation a in. */
-static unsigned ret_regs(const struct abi *a, const struct rtype *t)
+/*
+ * Why the return registers may not hold the value, or NULL. LLVM may have
+ * dropped it: IPSCCP when no caller reads it, DAE (DW_CC_nocall, which also
+ * marks functions that only lost arguments). The registers at the ret are
+ * then whatever the body left there, even a definition right before it (an
+ * inline asm operand such as black_box's). Evidence that the value is there:
+ * the function can be called from code LLVM did not see, or a caller reads
+ * the registers (callgraph.h). An sret pointer stays while the ABI is intact.
+ */
+static const char *ret_missing(const struct builder *b, const struct abi *a, const struct rtype *t)
 {
-	if (a->kind == ABI_PAIR)
-		return (a->prim[0] == PRIM_FLOAT ? CG_XMM0 : CG_RAX) |
-		       (a->prim[1] == PRIM_FLOAT ? (a->prim[0] == PRIM_FLOAT ? CG_XMM1 : CG_XMM0)
-						 : (a->prim[0] == PRIM_FLOAT ? CG_RAX : CG_RDX));
-	if (a->kind == ABI_SCALAR && a->prim[0] == PRIM_FLOAT)
-		return CG_XMM0;
-	return t->size > 8 ? CG_RAX | CG_RDX : CG_RAX;
+	if (a->kind == ABI_MEMORY && t->size > 8 && !b->f->nocall)
+		return NULL;
+	if (b->cg && callgraph__returns_value(b->cg, b->f->low_pc, callgraph__ret_regs(t),
+					      !b->f->nocall))
+		return NULL;
+	return b->f->nocall ? "return value removed by the optimizer (DW_CC_nocall)"
+			    : "no caller reads the return value: the optimizer may have dropped it";
 }
 
 /*
- * The code right before this ret defines every return register the value
- * needs (fcode.h), or reloads the SSE ones from the frame (opt-level 0).
+ * A float or pair of floats that opt-level 0 code reloads from its frame
+ * right before the ret (fcode.h): read there, since BPF cannot read SSE
+ * registers. -2: not such a value.
  */
-static bool set_here(const struct builder *b, const struct abi *a, const struct rtype *t)
+static int sse_steps(struct builder *b, const struct abi *a, const struct rtype *t,
+		     struct plan_value *v)
 {
-	uint64_t lo = a->kind == ABI_PAIR ? a->size[0] : t->size > 8 ? 8 : t->size;
-	uint64_t hi = a->kind == ABI_PAIR ? a->size[1] : t->size > 8 ? t->size - 8 : 0;
-	const struct fexit *e = b->exit;
-	bool f0 = a->prim[0] == PRIM_FLOAT, f1 = a->kind == ABI_PAIR && a->prim[1] == PRIM_FLOAT;
+	const struct sse_reload *r = b->sse;
+	struct rst_step st = { .op = RST_OP_MEM, .reg = RSP };
+	int root;
 
-	if (!e)
-		return false;
-	if (f0 || f1)
-		return b->sse && (a->kind != ABI_PAIR || (f0 && f1 && b->sse->have[1]));
-	if (!(e->set_regs & FCODE_RAX) || e->set_width[0] < lo)
-		return false;
-	return !hi || ((e->set_regs & FCODE_RDX) && e->set_width[1] >= hi);
+	if (!r || !r->have[0] || a->prim[0] != PRIM_FLOAT)
+		return -2;
+	if (a->kind == ABI_SCALAR && !r->have[1]) {
+		st.off = r->disp[0];
+		st.max_len = t->size;
+		return steps__add(&b->sb, &st, NULL);
+	}
+	if (a->kind != ABI_PAIR || a->prim[1] != PRIM_FLOAT || !r->have[1])
+		return -2;
+	st.off = r->disp[0];
+	st.max_len = a->off[1];
+	root = steps__add(&b->sb, &st, NULL);
+	st.off = r->disp[1];
+	st.max_len = t->size - a->off[1];
+	st.flags = RST_STEP_APPEND;
+	if (root >= 0 && steps__add(&b->sb, &st, NULL) < 0)
+		return -1;
+	if (a->off[1] > a->size[0]) {
+		v->unknown_lo = a->size[0];
+		v->unknown_hi = a->off[1];
+	}
+	return root;
 }
 
 /*
@@ -72,11 +97,54 @@ static bool set_here(const struct builder *b, const struct abi *a, const struct 
  * through the hidden sret pointer, which the callee returns in rax. Floats go
  * to SSE registers, which BPF cannot read.
  */
+static int ret_root(struct builder *b, const struct abi *a, const struct rtype *t,
+		    struct plan_value *v)
+{
+	struct rst_step mem = { .op = RST_OP_MEM, .reg = RAX, .max_len = t->size };
+	int root;
+
+	switch (a->kind) {
+	case ABI_SCALAR:
+		if (a->prim[0] == PRIM_FLOAT)
+			break;
+		root = reg_step(b, RAX, t->size > 8 ? 8 : t->size, false);
+		if (root >= 0 && t->size > 8 && reg_step(b, RDX, t->size - 8, true) < 0)
+			return -1;
+		return root;
+	case ABI_PAIR:
+		if (a->prim[0] == PRIM_FLOAT || a->prim[1] == PRIM_FLOAT)
+			break;
+		/* the second scalar comes in rdx, not in rax's upper bytes */
+		root = reg_step(b, RAX, a->off[1], false);
+		if (root >= 0 && reg_step(b, RDX, t->size - a->off[1], true) < 0)
+			return -1;
+		if (a->off[1] > a->size[0]) {
+			v->unknown_lo = a->size[0];
+			v->unknown_hi = a->off[1];
+		}
+		return root;
+	case ABI_MEMORY:
+		/* rustc returns an aggregate of up to 8 bytes cast to an integer, floats or not */
+		if (t->size <= 8)
+			return reg_step(b, RAX, t->size, false);
+		if (t->size > RST_READ_MAX) {
+			v->error = "returned value larger than one read";
+			return -2;
+		}
+		return steps__add(&b->sb, &mem, NULL);
+	default:
+		v->error = "return registers of this layout not derived";
+		return -2;
+	}
+	v->error = "returned in SSE registers, which BPF cannot read";
+	return -2;
+}
+
 static int ret_steps(struct builder *b, struct plan_value *v)
 {
 	struct rtype *t = v->type;
 	struct abi a;
-	int root = -1;
+	int root;
 
 	if (!t->sized) {
 		v->error = "return type has no known size";
@@ -85,96 +153,22 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 	a = abi__of(t);
 	if (a.kind == ABI_UNKNOWN && t->size > 16)
 		a.kind = ABI_MEMORY; /* too big for registers whatever its representation */
-	/*
-	 * LLVM may have dropped the value: IPSCCP when no caller reads it, DAE
-	 * (DW_CC_nocall, which also marks functions that only lost arguments).
-	 * Evidence that it is there: the code before the ret sets the registers,
-	 * or a caller reads them. An sret pointer stays while the ABI is intact.
-	 */
-	if (!(a.kind == ABI_MEMORY && t->size > 8 && !b->f->nocall) && !set_here(b, &a, t) &&
-	    !(b->cg && callgraph__returns_value(b->cg, b->f->low_pc, ret_regs(&a, t),
-						!b->f->nocall))) {
-		v->error = b->f->nocall ? "return value removed by the optimizer (DW_CC_nocall)"
-					: "no caller reads the return value and nothing sets it "
-					  "before this ret: the optimizer may have dropped it";
+	v->error = ret_missing(b, &a, t);
+	if (v->error)
 		return -1;
-	}
-	if (a.kind == ABI_SCALAR && a.prim[0] == PRIM_FLOAT && b->sse && b->sse->have[0] &&
-	    !b->sse->have[1]) {
-		struct rst_step st = { .op = RST_OP_MEM, .reg = RSP, .off = b->sse->disp[0],
-				       .max_len = t->size };
-
-		root = steps__add(&b->sb, &st, NULL);
-		goto done;
-	}
-	if (a.kind == ABI_PAIR && a.prim[0] == PRIM_FLOAT && a.prim[1] == PRIM_FLOAT && b->sse &&
-	    b->sse->have[0] && b->sse->have[1]) {
-		struct rst_step st = { .op = RST_OP_MEM, .reg = RSP, .off = b->sse->disp[0],
-				       .max_len = a.off[1] };
-
-		root = steps__add(&b->sb, &st, NULL);
-		st.off = b->sse->disp[1];
-		st.max_len = t->size - a.off[1];
-		st.flags = RST_STEP_APPEND;
-		if (root >= 0 && steps__add(&b->sb, &st, NULL) < 0)
-			root = -1;
-		if (a.off[1] > a.size[0]) {
-			v->unknown_lo = a.size[0];
-			v->unknown_hi = a.off[1];
-		}
-		goto done;
-	}
-	switch (a.kind) {
-	case ABI_SCALAR:
-		if (a.prim[0] == PRIM_FLOAT) {
-			v->error = "returned in SSE registers, which BPF cannot read";
-			return -1;
-		}
-		root = reg_step(b, RAX, t->size > 8 ? 8 : t->size, false);
-		if (root >= 0 && t->size > 8 && reg_step(b, RDX, t->size - 8, true) < 0)
-			root = -1;
-		break;
-	case ABI_PAIR:
-		if (a.prim[0] == PRIM_FLOAT || a.prim[1] == PRIM_FLOAT) {
-			v->error = "returned in SSE registers, which BPF cannot read";
-			return -1;
-		}
-		/* the second scalar comes in rdx, not in rax's upper bytes */
-		root = reg_step(b, RAX, a.off[1], false);
-		if (root >= 0 && reg_step(b, RDX, t->size - a.off[1], true) < 0)
-			root = -1;
-		if (a.off[1] > a.size[0]) {
-			v->unknown_lo = a.size[0];
-			v->unknown_hi = a.off[1];
-		}
-		break;
-	case ABI_MEMORY:
-		/* rustc returns an aggregate of up to 8 bytes cast to an integer, floats or not */
-		if (t->size <= 8) {
-			root = reg_step(b, RAX, t->size, false);
-			break;
-		}
-		if (t->size > RST_READ_MAX) {
-			v->error = "returned value larger than one read";
-			return -1;
-		}
-		{
-			struct rst_step st = { .op = RST_OP_MEM, .reg = RAX, .max_len = t->size };
-
-			root = steps__add(&b->sb, &st, NULL);
-		}
-		break;
-	default:
-		v->error = "return registers of this layout not derived";
+	root = sse_steps(b, &a, t, v);
+	if (root == -2)
+		root = ret_root(b, &a, t, v);
+	if (root == -2)
 		return -1;
-	}
-done:
 	if (root < 0) {
 		v->error = "capture plan full";
 		return -1;
 	}
 	v->root = root;
+	b->sb.redact_cut = false;
 	steps__follow(&b->sb, t, root, 0, 0);
+	v->redact_cut = b->sb.redact_cut;
 	return 0;
 }
 
@@ -320,9 +314,11 @@ static void follow_params(struct builder *b, struct plan_site *site)
 		int share = left / (n - i), before = site->bpf.nsteps;
 
 		site->steps_dropped = false;
+		b->sb.redact_cut = false;
 		b->sb.limit = site->bpf.nsteps + share;
 		steps__follow(&b->sb, v->type, v->root, 0, 0);
 		v->budget_cut = site->steps_dropped;
+		v->redact_cut = b->sb.redact_cut;
 		left -= site->bpf.nsteps - before;
 	}
 	b->sb.limit = 0;
@@ -331,11 +327,49 @@ static void follow_params(struct builder *b, struct plan_site *site)
 		site->steps_dropped |= site->values[i].budget_cut;
 }
 
-static void ret_value(struct builder *b, struct plan_value *v)
+/*
+ * A function's own name, as the redact globs see it: the last segment of
+ * its path without generic arguments ("get_token" of
+ * "app::Vault<u8>::get_token<u32>"); an async fn's body, "…::{async_fn#0}",
+ * is the function's. Closures have no name of their own.
+ */
+static bool fn_redacted(const struct plan_redact *r, const char *path)
+{
+	char buf[1024];
+	const char *end, *seg, *p;
+	size_t n;
+
+	if (!r || !path)
+		return false;
+	demangle__strip_args(path, buf, sizeof(buf));
+	end = buf + strlen(buf);
+	for (;;) {
+		seg = buf;
+		for (p = buf; p + 2 <= end; p++)
+			if (p[0] == ':' && p[1] == ':')
+				seg = p + 2;
+		n = (size_t)(end - seg);
+		if (strncmp(seg, "{async_fn#", 10) || seg == buf)
+			break;
+		end = seg - 2; /* the async fn's own segment */
+	}
+	return r->text(r->ctx, seg, n, false);
+}
+
+/* The return value: not read at all when the function is named like a redact pattern. */
+static void ret_value(struct builder *b, struct plan_value *v, bool tail)
 {
 	v->name = "return";
-	v->type = b->f->ret ? b->f->ret : dwarf_types__unit_return(b->sb.idx, b->f);
 	v->root = -1;
+	v->type = b->f->ret ? b->f->ret : dwarf_types__unit_return(b->sb.idx, b->f);
+	if (fn_redacted(b->sb.site->redact, b->f->name)) {
+		v->redacted = true;
+		return;
+	}
+	if (tail) {
+		v->error = "returned through a tail call";
+		return;
+	}
 	if (v->type && v->type->size)
 		ret_steps(b, v);
 }
@@ -350,6 +384,7 @@ static int build_entry(const struct plan_ctx *c, struct plan_func *pf, const str
 	if (!site)
 		return -ENOMEM;
 	b.sb.site = site;
+	site->redact = c->redact;
 	site->max_array = c->lim->max_array;
 	site_cfa(c->idx, site);
 	site->nvalues = f->nparams;
@@ -359,7 +394,7 @@ static int build_entry(const struct plan_ctx *c, struct plan_func *pf, const str
 		v->name = f->params[i].name ? f->params[i].name : "_";
 		v->type = f->params[i].type;
 		v->root = -1;
-		if (c->redact && c->redact(v->name, c->redact_ctx))
+		if (c->redact && c->redact->name(c->redact->ctx, v->name))
 			v->redacted = true;
 		else if (!v->type || !v->type->sized)
 			v->error = "type not described in DWARF";
@@ -368,15 +403,9 @@ static int build_entry(const struct plan_ctx *c, struct plan_func *pf, const str
 	}
 	follow_params(&b, site);
 	site->exit_kind = ep->exit;
-	if (ep->exit == FEXIT_TAIL) {
+	if (ep->exit == FEXIT_TAIL || ep->exit == FEXIT_RET) {
 		site->ret = &site->values[f->nparams];
-		site->ret->name = "return";
-		site->ret->type = f->ret ? f->ret : dwarf_types__unit_return(c->idx, f);
-		site->ret->root = -1;
-		site->ret->error = "returned through a tail call";
-	} else if (ep->exit == FEXIT_RET) {
-		site->ret = &site->values[f->nparams];
-		ret_value(&b, site->ret);
+		ret_value(&b, site->ret, ep->exit == FEXIT_TAIL);
 	}
 	return 0;
 }
@@ -392,26 +421,15 @@ static int build_exit(const struct plan_ctx *c, struct plan_func *pf, const stru
 	b.sb.site = site;
 	b.sse = e->kind == FEXIT_RET && e->has_sse ? &e->sse : NULL;
 	b.exit = e;
+	site->redact = c->redact;
 	site->max_array = c->lim->max_array;
 	site_cfa(c->idx, site);
 	site->nvalues = 1;
 	site->ret = &site->values[0];
-	if (e->kind == FEXIT_TAIL) {
-		site->ret->name = "return";
-		site->ret->type = b.f->ret ? b.f->ret : dwarf_types__unit_return(c->idx, b.f);
-		site->ret->root = -1;
-		site->ret->error = "returned through a tail call";
-		if (e->cond >= 0)
-			site->bpf.cond = (uint8_t)e->cond;
-		return 0;
-	}
-	ret_value(&b, site->ret);
+	if (e->kind == FEXIT_TAIL && e->cond >= 0)
+		site->bpf.cond = (uint8_t)e->cond;
+	ret_value(&b, site->ret, e->kind == FEXIT_TAIL);
 	return 0;
-}
-
-static uint8_t min_u8(uint8_t a, uint8_t b)
-{
-	return a < b ? a : b;
 }
 
 /*
@@ -471,14 +489,6 @@ int plan__build(const struct plan_ctx *c, struct rfunc *f, struct plan_func *out
 	if (out->uretprobe && !err) {
 		struct fexit ret = { .pc = f->low_pc, .kind = FEXIT_RET, .cond = -1 };
 
-		/* a ret's own evidence that it sets the value only counts if every ret has it */
-		ret.set_regs = FCODE_RAX | FCODE_RDX;
-		ret.set_width[0] = ret.set_width[1] = 8;
-		for (i = 0; i < code.nexits; i++) {
-			ret.set_regs &= code.exits[i].set_regs;
-			ret.set_width[0] = min_u8(ret.set_width[0], code.exits[i].set_width[0]);
-			ret.set_width[1] = min_u8(ret.set_width[1], code.exits[i].set_width[1]);
-		}
 		err = build_exit(c, out, &ret);
 		if (!err)
 			out->sites[out->nsites - 1].retprobe = true;

@@ -8,6 +8,7 @@
 #ifndef PLAN_H
 #define PLAN_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "rstrace.h"
 #include "dwarf_index.h"
@@ -19,13 +20,32 @@ struct plan_limits {
 	int max_depth; /* pointers followed */
 };
 
+/*
+ * The config's `redact` globs (README.md: Redaction): names whose values are
+ * never copied or printed. name(): a parameter or field name, which lives as
+ * long as the plans (answers may be cached by its address); text(): n bytes
+ * that do not (a map key read at run time, a function's name cut from its
+ * path); cut: they are only the start of the name (a key cut at the capture
+ * limit), true if any name starting so would be redacted.
+ */
+struct plan_redact {
+	bool (*name)(void *ctx, const char *name);
+	bool (*text)(void *ctx, const char *s, size_t n, bool cut);
+	void *ctx;
+};
+
+/* What rstrace prints in place of a redacted part of a value (in "fields" only). */
+#define PLAN_REDACTED "<redacted>"
+
 /* One parameter, or the return value. */
 struct plan_value {
 	const char *name;
 	struct rtype *type;
 	int root; /* step whose first blob holds the value's bytes; -1: none */
 	const char *error; /* why the value cannot be known (root == -1) */
-	bool redacted;
+	bool redacted; /* the whole value: a redacted parameter, a redacted function's return */
+	/* pointers not followed: another enum variant keeps a redacted pointer at the same place */
+	bool redact_cut;
 	/* Bytes of the root blob that hold no part of the value (DW_OP_piece gaps, return register upper halves). */
 	uint64_t unknown_lo, unknown_hi;
 	/* pointers inside it not followed: its share of the site's RST_MAX_STEPS steps ran out */
@@ -35,6 +55,7 @@ struct plan_value {
 struct plan_site {
 	uint64_t pc;
 	struct rst_plan bpf;
+	const struct plan_redact *redact; /* NULL: nothing is redacted */
 	/* per step: the type a DEREF step was made for (decoder matches on it) */
 	struct rtype *step_type[RST_MAX_STEPS];
 	struct plan_value *values; /* entry: the parameters; exit: the return value */
@@ -70,8 +91,7 @@ struct plan_ctx {
 	const struct elf_image *img;
 	struct callgraph *cg; /* NULL: returns in registers are unknown unless provably used */
 	const struct plan_limits *lim;
-	bool (*redact)(const char *name, void *ctx); /* a parameter that must not be read */
-	void *redact_ctx;
+	const struct plan_redact *redact; /* NULL: nothing is redacted */
 	bool panic_abort; /* std's panic_abort is linked: nothing unwinds */
 	bool no_uretprobes; /* probe every ret, as with kernels lacking uretprobe support */
 };
@@ -80,6 +100,9 @@ struct plan_ctx {
 int plan__build(const struct plan_ctx *c, struct rfunc *f, struct plan_func *out, char *why,
 		size_t whylen);
 void plan__free(struct plan_func *pf);
+
+/* Field i of struct t is named like a redact pattern (tuple fields __0… never are). */
+bool plan__field_redacted(const struct plan_redact *r, const struct rtype *t, int i);
 
 /* The DEREF step following the pointer at in-element offset off of step s, made for pointee t. */
 int plan__child(const struct plan_site *site, int s, uint64_t off, const struct rtype *t);

@@ -18,6 +18,168 @@ int steps__add(struct step_builder *b, const struct rst_step *st, struct rtype *
 	return p->nsteps++;
 }
 
+/*
+ * Tuple fields (__0, __1, …) are positions, not names. rustc names a
+ * closure's by-reference capture `_ref__NAME`: the name matched is the
+ * variable's, as in the source.
+ */
+bool plan__field_redacted(const struct plan_redact *r, const struct rtype *t, int i)
+{
+	const char *n;
+
+	if (!r || i < 0 || i >= t->nfields || t->tuple_fields || !(n = t->fields[i].name))
+		return false;
+	if (n[0] == '_' && n[1] == '_' && n[2] >= '0' && n[2] <= '9')
+		return false;
+	if (!strncmp(n, "_ref__", 6) && n[6] && t->name && strstr(t->name, "{closure_env#"))
+		n += 6;
+	return r->name(r->ctx, n);
+}
+
+/* A pointer at off of step s's elements is one another alternative keeps in a redacted field. */
+static bool denied(struct step_builder *b, int s, uint64_t off)
+{
+	int i;
+
+	for (i = 0; i < b->ndeny; i++)
+		if (b->deny[i].step == s && off < b->deny[i].hi && off + 8 > b->deny[i].lo) {
+			b->redact_cut = true;
+			return true;
+		}
+	return false;
+}
+
+static void deny_add(struct step_builder *b, int s, uint64_t lo, uint64_t hi)
+{
+	if (b->ndeny == PLAN_DENY_MAX - 1) {
+		/* the last place left: deny the whole step rather than forget any */
+		lo = 0;
+		hi = UINT64_MAX;
+	}
+	if (b->ndeny < PLAN_DENY_MAX)
+		b->deny[b->ndeny++] = (struct plan_deny){ .step = s, .lo = lo, .hi = hi };
+}
+
+static bool scalar(const struct rtype *t)
+{
+	switch (t->kind) {
+	case RK_UNIT:
+	case RK_BOOL:
+	case RK_CHAR:
+	case RK_INT:
+	case RK_UINT:
+	case RK_FLOAT:
+	case RK_CENUM:
+	case RK_DURATION:
+	case RK_TIMESPEC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Every place of a value of type t (at off of step s's elements) that may hold a pointer. */
+static void deny_pointers(struct step_builder *b, const struct rtype *t, int s, uint64_t off,
+			  int depth)
+{
+	int i;
+
+	if (!t || !t->sized || depth > 32) {
+		deny_add(b, s, off, UINT64_MAX); /* extent unknown: the rest of the element */
+		return;
+	}
+	if (scalar(t))
+		return;
+	switch (t->kind) {
+	case RK_STRUCT:
+	case RK_TUPLE:
+		for (i = 0; i < t->nfields; i++)
+			deny_pointers(b, t->fields[i].type, s, off + t->fields[i].off, depth + 1);
+		break;
+	case RK_ENUM:
+		for (i = 0; i < t->nvariants; i++)
+			deny_pointers(b, t->variants[i].type, s, off, depth + 1);
+		break;
+	case RK_ARRAY:
+		if (!t->target || !scalar(t->target))
+			deny_add(b, s, off, off + t->size);
+		break;
+	case RK_CELL:
+	case RK_REFCELL:
+	case RK_INNER:
+	case RK_LOCK:
+		deny_pointers(b, t->inner, s, off + t->inner_off, depth + 1);
+		break;
+	case RK_REF:
+	case RK_PTR:
+		deny_add(b, s, off, off + 8);
+		break;
+	case RK_STR:
+	case RK_STRING:
+	case RK_SLICE:
+	case RK_VEC:
+	case RK_DEQUE:
+	case RK_HASHMAP:
+	case RK_BTREE:
+	case RK_DYN:
+	case RK_RC:
+	case RK_FATPTR:
+		deny_add(b, s, off + t->ptr_off, off + t->ptr_off + 8);
+		break;
+	default: /* ranges, fixed-text types (Sender, UnsafeCell), unknown kinds: all of it */
+		deny_add(b, s, off, off + t->size);
+		break;
+	}
+}
+
+/* The pointer places of the redacted fields inside a value of type t (in place at off). */
+static void deny_redacted(struct step_builder *b, const struct rtype *t, int s, uint64_t off,
+			  int depth)
+{
+	int i, mark;
+
+	if (!t || depth > 32)
+		return;
+	switch (t->kind) {
+	case RK_STRUCT:
+	case RK_TUPLE:
+		for (i = 0; i < t->nfields; i++) {
+			const struct rfield *f = &t->fields[i];
+
+			if (plan__field_redacted(b->site->redact, t, i))
+				deny_pointers(b, f->type, s, off + f->off, 0);
+			else
+				deny_redacted(b, f->type, s, off + f->off, depth + 1);
+		}
+		break;
+	case RK_ENUM:
+		for (i = 0; i < t->nvariants; i++)
+			deny_redacted(b, t->variants[i].type, s, off, depth + 1);
+		break;
+	case RK_ARRAY:
+		/* every element has the same layout: none has a redacted field if the first has not */
+		mark = b->ndeny;
+		for (i = 0; t->target && t->target->size && i < (int)t->count; i++) {
+			deny_redacted(b, t->target, s, off + i * t->target->size, depth + 1);
+			if (b->ndeny == mark || b->ndeny == PLAN_DENY_MAX)
+				break;
+		}
+		break;
+	case RK_CELL:
+	case RK_REFCELL:
+	case RK_INNER:
+	case RK_LOCK:
+		deny_redacted(b, t->inner, s, off + t->inner_off, depth + 1);
+		break;
+	case RK_RANGE:
+		deny_redacted(b, t->inner, s, off + t->ptr_off, depth + 1);
+		deny_redacted(b, t->inner, s, off + t->len_off, depth + 1);
+		break;
+	default: /* anything behind a pointer is in another step */
+		break;
+	}
+}
+
 int steps__deref(struct step_builder *b, int parent, uint64_t ptr_off, int64_t len_off,
 		 uint32_t elem_size, uint64_t max_len, struct rtype *t)
 {
@@ -32,7 +194,7 @@ int steps__deref(struct step_builder *b, int parent, uint64_t ptr_off, int64_t l
 		.max_elems = !b->stride[parent] ? 1u : b->nelems[parent] ? b->nelems[parent] : (uint32_t)b->lim->max_array,
 	};
 
-	if (ptr_off >= RST_NO_LEN || (len_off >= RST_NO_LEN))
+	if (ptr_off >= RST_NO_LEN || (len_off >= RST_NO_LEN) || denied(b, parent, ptr_off))
 		return -1;
 	return steps__add(b, &st, t);
 }
@@ -127,7 +289,7 @@ static void follow_btree(struct step_builder *b, struct rtype *t, int s, uint64_
 static void follow_dyn(struct step_builder *b, struct rtype *t, int s, uint64_t off, int depth)
 {
 	struct rst_step ip = { .op = RST_OP_REG, .reg = 16, .max_len = 8 };
-	int c, i;
+	int c, i, mark;
 
 	if (!t->impls)
 		dwarf_index__dyn_impls(b->idx, t);
@@ -141,27 +303,39 @@ static void follow_dyn(struct step_builder *b, struct rtype *t, int s, uint64_t 
 	c = steps__deref(b, s, off + t->ptr_off, -1, 1, t->dyn_size, t);
 	if (c < 0)
 		return;
+	/* the candidates read the same bytes: one's redacted pointer is none of the others' */
+	mark = b->ndeny;
+	for (i = 0; b->site->redact && i < t->nimpls; i++)
+		deny_redacted(b, t->impls[i].type, c, 0, 0);
 	for (i = 0; i < t->nimpls; i++)
 		steps__follow(b, t->impls[i].type, c, 0, depth + 1);
+	b->ndeny = mark;
 }
 
 /* Adds the steps that follow every pointer reachable from a value of type t at off in the elements of step s. */
 void steps__follow(struct step_builder *b, struct rtype *t, int s, uint64_t off, int depth)
 {
 	struct rtype *e;
-	int c, i;
+	int c, i, mark;
 
 	if (!t || s < 0 || depth > 32)
 		return;
 	switch (t->kind) {
 	case RK_STRUCT:
 	case RK_TUPLE:
+		/* a redacted field's bytes are copied with the struct, what it points to never */
 		for (i = 0; i < t->nfields; i++)
-			steps__follow(b, t->fields[i].type, s, off + t->fields[i].off, depth);
+			if (!plan__field_redacted(b->site->redact, t, i))
+				steps__follow(b, t->fields[i].type, s, off + t->fields[i].off, depth);
 		break;
 	case RK_ENUM:
+		/* the variants read the same bytes: one's redacted pointer is none of the others' */
+		mark = b->ndeny;
+		for (i = 0; b->site->redact && i < t->nvariants; i++)
+			deny_redacted(b, t->variants[i].type, s, off, 0);
 		for (i = 0; i < t->nvariants; i++)
 			steps__follow(b, t->variants[i].type, s, off, depth);
+		b->ndeny = mark;
 		break;
 	case RK_ARRAY:
 		e = t->target;
@@ -170,7 +344,7 @@ void steps__follow(struct step_builder *b, struct rtype *t, int s, uint64_t off,
 		break;
 	case RK_REF:
 		e = t->target;
-		if (!e || !e->sized || depth >= b->lim->max_depth)
+		if (!e || !e->sized || depth >= b->lim->max_depth || denied(b, s, off))
 			break;
 		if (plan__child(b->site, s, off, e) >= 0)
 			break;
@@ -191,7 +365,8 @@ void steps__follow(struct step_builder *b, struct rtype *t, int s, uint64_t off,
 		break;
 	case RK_RC:
 		e = t->target;
-		if (!e || !e->sized || depth >= b->lim->max_depth || plan__child(b->site, s, off + t->ptr_off, e) >= 0)
+		if (!e || !e->sized || depth >= b->lim->max_depth || denied(b, s, off + t->ptr_off) ||
+		    plan__child(b->site, s, off + t->ptr_off, e) >= 0)
 			break;
 		c = steps__deref(b, s, off + t->ptr_off, -1, 1, e->size, e);
 		if (c >= 0)

@@ -2,11 +2,14 @@
 /*
  * Capture steps that follow the pointers inside a value of one Rust type
  * (strings, vecs, boxes, maps, B-trees, trait objects) from the step whose
- * blobs hold the value.
+ * blobs hold the value; never those of a field named like a redact pattern.
  */
 #ifndef PLAN_FOLLOW_H
 #define PLAN_FOLLOW_H
 #include "plan.h"
+
+/* Places remembered by struct step_builder's deny list before it denies a whole step. */
+#define PLAN_DENY_MAX 32
 
 struct step_builder {
 	struct dwarf_index *idx;
@@ -16,6 +19,18 @@ struct step_builder {
 	uint32_t nelems[RST_MAX_STEPS]; /* elements of a strided blob children visit, 0: max_array */
 	/* steps__add fails once the plan has this many steps (0: RST_MAX_STEPS) */
 	int limit;
+	/*
+	 * While the alternatives of one place are followed (an enum's variants,
+	 * a trait object's candidate types): bytes of a step's elements where
+	 * one of them keeps a pointer inside a redacted field. The others read
+	 * the same bytes, so none follows a pointer there (plan_follow.c).
+	 */
+	struct plan_deny {
+		int step;
+		uint64_t lo, hi;
+	} deny[PLAN_DENY_MAX];
+	int ndeny;
+	bool redact_cut; /* a pointer was not followed for that reason */
 };
 
 /* Appends a step (t: the type a DEREF step is made for): its index, -1 when the plan is full. */

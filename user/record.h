@@ -12,6 +12,7 @@ struct record_opts {
 	char **argv; /* command to run, or NULL with pid */
 	pid_t pid; /* attach to a running process */
 	double duration; /* seconds, 0: until the process exits or a signal */
+	bool force; /* --force: output may replace a file that is not an rstrace trace */
 	bool empty_probes;
 	bool symbols_only; /* no DWARF: trace by ELF symbol, no values */
 	bool quiet;

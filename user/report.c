@@ -87,7 +87,7 @@ static int leave(void *ctx, struct view_frame *f, struct view_frame *stack)
 		s->max_ns = dur;
 	if (--s->active == 0)
 		s->total_ns += dur;
-	if (f->status == VS_UNWOUND || view__ret_is_err(f->ret))
+	if (f->status == FS_UNWOUND || view__ret_is_err(f->ret))
 		s->errors++;
 	(void)stack;
 	return 0;
@@ -157,6 +157,7 @@ int report__print(struct view *v, const struct report_opts *o, FILE *out)
 		if (c.st[i].calls)
 			rows[n++] = &c.st[i];
 	qsort_r(rows, n, sizeof(*rows), cmp_stat, (void *)&o->sort);
+	view__print_notes(v, out);
 	fprintf(out, "# %" PRId64 " frames, %zu functions, %" PRId64 " thread%s\n", c.frames, n,
 		c.threads, c.threads == 1 ? "" : "s");
 	fprintf(out, "%12s %12s %10s %12s %12s %7s  %s\n", "Total time", "Self time", "Calls",
@@ -176,8 +177,8 @@ int report__print(struct view *v, const struct report_opts *o, FILE *out)
 	}
 	if (c.estimated)
 		fprintf(out,
-			"# %" PRId64 " frame%s never returned (unwound or open): their time runs "
-			"to the next event outside them on their thread\n",
+			"# %" PRId64 " frame%s without an exit (unwound, no_exit, lost, open or "
+			"detached): their time runs to the next event outside them on their thread\n",
 			c.estimated, c.estimated == 1 ? "" : "s");
 	view__print_rate_limits(v, out);
 	if (ferror(out)) {

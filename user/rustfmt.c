@@ -381,6 +381,10 @@ int rfmt_str_r(struct strbuf *sb, const uint8_t *s, size_t n, bool may_be_cut,
 
 	/* validate first: on error nothing may be appended */
 	for (i = 0; i < n; i += len) {
+		/* printable ASCII, most of most strings: valid, never escaped by any rules */
+		len = 1;
+		if (s[i] >= 0x20 && s[i] < 0x7F)
+			continue;
 		switch (u8_decode(s + i, n - i, &cp, &len)) {
 		case U8_OK:
 			if (needs_unicode_escape(cp, r) < 0)
@@ -402,6 +406,10 @@ int rfmt_str_r(struct strbuf *sb, const uint8_t *s, size_t n, bool may_be_cut,
 	for (i = 0; i < end; i += len) {
 		/* copy runs of chars shown as themselves in one go */
 		for (run = i; run < end; run += len) {
+			len = 1;
+			if (s[run] >= 0x20 && s[run] < 0x7F && s[run] != '"' && s[run] != '\\' &&
+			    s[run] != '\'')
+				continue;
 			u8_decode(s + run, end - run, &cp, &len);
 			if (cp == '"' || cp == '\\' || cp < 0x20 || needs_unicode_escape(cp, r) ||
 			    (cp == '\'' && (flags & RFMT_ESCAPE_SQUOTE)))
@@ -477,6 +485,9 @@ void json_str(struct strbuf *sb, const char *s, size_t n)
 		int st = U8_OK;
 
 		for (run = i; run < n; run += len) {
+			len = 1;
+			if (u[run] >= 0x20 && u[run] < 0x7F && u[run] != '"' && u[run] != '\\')
+				continue;
 			st = u8_decode(u + run, n - run, &cp, &len);
 			if (st != U8_OK || cp == '"' || cp == '\\' || cp < 0x20 || cp == 0x7F)
 				break;

@@ -3,22 +3,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sqlite3.h>
 #include "store.h"
+#include "store_file.h"
 #include "firedbg.h"
 
+/* big pages and cache: ~15% more rows/s for frames' JSON text (bench/ingest.c) */
+static const char connection_pragmas[] = "PRAGMA synchronous=NORMAL;"
+					 "PRAGMA cache_size=-32768;";
+
+_Static_assert(RSTRACE_APP_ID == 1381192786u, "the schema's PRAGMA application_id");
 static const char schema[] =
-	/* big pages and cache: ~15% more rows/s for frames' JSON text (bench/ingest.c) */
 	"PRAGMA page_size=16384;"
 	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=NORMAL;"
-	"PRAGMA cache_size=-32768;"
+	"PRAGMA application_id=1381192786;"
 	"CREATE TABLE session(id INTEGER PRIMARY KEY, command TEXT, binary TEXT, pid INTEGER,"
 	" start_ns INTEGER, end_ns INTEGER, exit_status INTEGER, events INTEGER,"
 	" events_lost INTEGER, events_truncated INTEGER, tool_version TEXT, attach_mode TEXT,"
 	" kernel TEXT, kernel_features TEXT, probes INTEGER, attach_ns INTEGER, detach_ns INTEGER,"
-	" max_calls_per_sec INTEGER);"
+	" max_calls_per_sec INTEGER, state TEXT);"
 	"CREATE TABLE rate_limit(id INTEGER PRIMARY KEY, function_id INTEGER NOT NULL,"
 	" time_ns INTEGER NOT NULL, calls INTEGER, window_ns INTEGER, max_calls_per_sec INTEGER,"
 	" removed_ns INTEGER);"
@@ -26,41 +29,72 @@ static const char schema[] =
 	" line INTEGER, linkage_name TEXT, address INTEGER, probe_address INTEGER,"
 	" return_probe TEXT, return_probe_why TEXT);"
 	"CREATE TABLE thread(tid INTEGER PRIMARY KEY, ns_tid INTEGER, name TEXT, first_ns INTEGER,"
-	" last_ns INTEGER);"
+	" last_ns INTEGER, events INTEGER, events_lost INTEGER);"
+	"CREATE TABLE gap(id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, after_ns INTEGER,"
+	" before_ns INTEGER, events INTEGER NOT NULL);"
 	"CREATE TABLE frame(id INTEGER PRIMARY KEY, parent_id INTEGER, thread_id INTEGER NOT NULL,"
 	" function_id INTEGER NOT NULL, entry_ns INTEGER NOT NULL, exit_ns INTEGER,"
-	" args TEXT NOT NULL, ret TEXT, status TEXT);"
+	" args TEXT NOT NULL, ret TEXT, status TEXT, parent_lost INTEGER, ancestor_id INTEGER);"
 	"CREATE TABLE panic(id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, frame_id INTEGER,"
 	" time_ns INTEGER NOT NULL, message TEXT, location TEXT);";
 
 struct pending {
-	int64_t id, parent;
-	uint32_t tid;
-	int func_id;
-	uint64_t entry_ns, exit_ns;
+	struct store_frame f;
+	uint64_t exit_ns;
 	char *args, *ret;
-	const char *status;
+	enum frame_status status;
 };
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins_frame, *upd_frame, *ins_func, *ins_thread;
-	bool in_txn;
+	sqlite3_stmt *ins_frame, *upd_frame, *ins_func, *ins_thread, *ins_gap;
+	bool in_txn, prepared;
 	struct pending *pend;
 	size_t npend, cappend;
-	int64_t session_id;
+	/*
+	 * The first write error: nothing is written after it, so the file
+	 * stays as the last commit left it (the transaction is rolled back).
+	 */
+	int failed;
+	char errmsg[256];
+	struct store_file *file;
 };
 
+/* Keeps SQLite's words for the caller (store__errmsg); the transaction is abandoned. */
 static int sql_err(struct store *st, int rc)
 {
-	fprintf(stderr, "rstrace: database error: %s\n", sqlite3_errmsg(st->db));
-	return rc == SQLITE_FULL ? -ENOSPC : -EIO;
+	int e;
+
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		e = -ENOSPC;
+		break;
+	case SQLITE_NOMEM:
+		e = -ENOMEM;
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		e = -EACCES;
+		break;
+	default:
+		e = -EIO;
+	}
+	if (!st->failed) {
+		snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+		st->failed = e;
+		if (st->in_txn)
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->in_txn = false;
+	}
+	return e;
 }
 
 static int begin(struct store *st)
 {
 	int rc;
 
+	if (st->failed)
+		return st->failed;
 	if (st->in_txn)
 		return 0;
 	rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
@@ -70,54 +104,115 @@ static int begin(struct store *st)
 	return 0;
 }
 
-int store__open(const char *path, struct store **out, char *err, size_t errlen)
+static void finalize_all(struct store *st)
 {
-	char side[4096];
-	struct store *st;
-	int rc, e = 0;
+	sqlite3_finalize(st->ins_frame);
+	sqlite3_finalize(st->upd_frame);
+	sqlite3_finalize(st->ins_func);
+	sqlite3_finalize(st->ins_thread);
+	sqlite3_finalize(st->ins_gap);
+	st->ins_frame = st->upd_frame = st->ins_func = st->ins_thread = st->ins_gap = NULL;
+	st->prepared = false;
+}
 
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
-	/* A trace is a fresh database: an old file's WAL would be replayed into it. */
-	unlink(path);
-	snprintf(side, sizeof(side), "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", path);
-	unlink(side);
-	rc = sqlite3_open(path, &st->db);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(st->db, schema, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(st->db,
-					"INSERT INTO frame(id,parent_id,thread_id,function_id,entry_ns,"
-					"exit_ns,args,ret,status) VALUES(?,?,?,?,?,?,?,?,?)",
-					-1, &st->ins_frame, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(st->db,
-					"UPDATE frame SET exit_ns=?, ret=?, status=? WHERE id=?", -1,
-					&st->upd_frame, NULL);
+static int prepare_all(struct store *st)
+{
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "UPDATE frame SET exit_ns=?, ret=?, status=? WHERE id=?",
+				-1, &st->upd_frame, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(st->db,
 					"INSERT INTO function(id,name,crate,file,line,linkage_name,"
 					"address,probe_address,return_probe,return_probe_why) "
 					"VALUES(?,?,?,?,?,?,?,?,?,?)",
 					-1, &st->ins_func, NULL);
+	return rc;
+}
+
+/* Opens name, the file st->file holds locked; fresh: makes the schema. */
+static int connect_db(struct store *st, const char *name, bool fresh, char *err, size_t errlen)
+{
+	int rc, e = 0;
+
+	rc = sqlite3_open_v2(name, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK && fresh)
+		rc = sqlite3_exec(st->db, schema, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(st->db,
-					"INSERT INTO thread(tid,ns_tid,name,first_ns,last_ns) VALUES(?,?,?,?,?) "
-					"ON CONFLICT(tid) DO UPDATE SET last_ns=excluded.last_ns,"
-					" name=coalesce(excluded.name, name)",
-					-1, &st->ins_thread, NULL);
+		rc = sqlite3_exec(st->db, connection_pragmas, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = prepare_all(st);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot create database %s: %s", path,
+		snprintf(err, errlen, "cannot create database %s: %s", name,
 			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		e = -EIO;
+	} else if (!store_file__holds(st->file, name)) {
+		/* SQLite opened it by name: the same file, not one swapped in meanwhile */
+		snprintf(err, errlen, "%s was replaced while rstrace was opening it", name);
+		e = -EAGAIN;
+	}
+	if (e) {
+		finalize_all(st);
+		sqlite3_close(st->db);
+		st->db = NULL;
+	}
+	return e;
+}
+
+int store__open(const char *path, const struct store_opts *opts, struct store **out, char *err,
+		size_t errlen)
+{
+	struct store *st;
+	int e;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	e = store_file__open(path, opts, &st->file, err, errlen);
+	if (!e)
+		e = connect_db(st, store_file__name(st->file), true, err, errlen);
+	if (e) {
 		store__close(st);
 		return e;
 	}
 	*out = st;
 	return 0;
+}
+
+int store__publish(struct store *st, char *err, size_t errlen)
+{
+	int e, rc;
+
+	if (store_file__published(st->file))
+		return 0;
+	e = store__flush(st);
+	if (e) {
+		snprintf(err, errlen, "cannot write the trace %s: %s", store_file__name(st->file),
+			 store__errmsg(st) ? store__errmsg(st) : strerror(-e));
+		return e;
+	}
+	/*
+	 * Everything into the file itself, and the connection closed: SQLite
+	 * names the -wal and -shm after the name it opened, so it opens the
+	 * file again under its final name.
+	 */
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot write the trace %s: %s", store_file__name(st->file),
+			 sqlite3_errmsg(st->db));
+		return -EIO;
+	}
+	finalize_all(st);
+	if (sqlite3_close(st->db) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot close %s: a statement is still open",
+			 store_file__name(st->file));
+		return -EBUSY;
+	}
+	st->db = NULL;
+	e = store_file__publish(st->file, err, errlen);
+	if (e)
+		return e;
+	return connect_db(st, store_file__name(st->file), false, err, errlen);
 }
 
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
@@ -135,6 +230,49 @@ static int step_reset(struct store *st, sqlite3_stmt *s)
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
+}
+
+/* Replaces a statement with one for SQL (the columns written as the trace goes). */
+static int reprepare(struct store *st, sqlite3_stmt **q, const char *sql)
+{
+	sqlite3_stmt *nq;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &nq, NULL);
+
+	if (rc != SQLITE_OK)
+		return sql_err(st, rc);
+	sqlite3_finalize(*q);
+	*q = nq;
+	return 0;
+}
+
+/*
+ * Frames with parent_lost, thread rows with their event counts (upserted at
+ * every commit, so a trace cut short has them), gaps.
+ */
+static int prepare_writes(struct store *st)
+{
+	int err;
+
+	if (st->prepared)
+		return 0;
+	err = reprepare(st, &st->ins_frame,
+			"INSERT INTO frame(id,parent_id,thread_id,function_id,entry_ns,exit_ns,args,"
+			"ret,status,parent_lost,ancestor_id) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+	if (!err)
+		err = reprepare(st, &st->ins_thread,
+				"INSERT INTO thread(tid,ns_tid,name,first_ns,last_ns,events,"
+				"events_lost) VALUES(?,?,?,?,?,?,?) ON CONFLICT(tid) DO UPDATE SET"
+				" ns_tid=coalesce(excluded.ns_tid, ns_tid),"
+				" name=coalesce(excluded.name, name),"
+				" first_ns=coalesce(first_ns, excluded.first_ns),"
+				" last_ns=coalesce(excluded.last_ns, last_ns),"
+				" events=excluded.events, events_lost=excluded.events_lost");
+	if (!err)
+		err = reprepare(st, &st->ins_gap,
+				"INSERT INTO gap(thread_id,after_ns,before_ns,events)"
+				" VALUES(?,?,?,?)");
+	st->prepared = !err;
+	return err;
 }
 
 int store__add_function(struct store *st, const struct rfunc *f, uint64_t probe_pc,
@@ -157,10 +295,14 @@ int store__add_function(struct store *st, const struct rfunc *f, uint64_t probe_
 	return step_reset(st, st->ins_func);
 }
 
-int store__enter(struct store *st, int64_t id, int64_t parent, uint32_t tid, int func_id,
-		 uint64_t entry_ns, char *args)
+int store__enter(struct store *st, const struct store_frame *f, char *args)
 {
 	struct pending *p;
+
+	if (st->failed) {
+		free(args);
+		return st->failed;
+	}
 
 	if (st->npend == st->cappend) {
 		size_t ncap = st->cappend ? st->cappend * 2 : 1024;
@@ -174,11 +316,12 @@ int store__enter(struct store *st, int64_t id, int64_t parent, uint32_t tid, int
 		st->cappend = ncap;
 	}
 	p = &st->pend[st->npend++];
-	*p = (struct pending){ id, parent, tid, func_id, entry_ns, 0, args, NULL, "open" };
+	*p = (struct pending){ *f, 0, args, NULL, FS_OPEN };
 	return 0;
 }
 
-int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret, const char *status)
+int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret,
+		enum frame_status status)
 {
 	size_t lo = 0, hi = st->npend;
 	int err;
@@ -187,12 +330,12 @@ int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret, const
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (st->pend[mid].id < id)
+		if (st->pend[mid].f.id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < st->npend && st->pend[lo].id == id) {
+	if (lo < st->npend && st->pend[lo].f.id == id) {
 		struct pending *p = &st->pend[lo];
 
 		free(p->ret);
@@ -206,7 +349,7 @@ int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret, const
 		if (exit_ns)
 			sqlite3_bind_int64(st->upd_frame, 1, (int64_t)exit_ns);
 		bind_text_or_null(st->upd_frame, 2, ret);
-		sqlite3_bind_text(st->upd_frame, 3, status, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st->upd_frame, 3, frame_status__name(status), -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st->upd_frame, 4, id);
 		err = step_reset(st, st->upd_frame);
 	}
@@ -214,20 +357,43 @@ int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret, const
 	return err;
 }
 
-int store__thread(struct store *st, uint32_t tid, uint32_t ns_tid, const char *name,
-		  uint64_t first_ns, uint64_t last_ns)
+int store__thread(struct store *st, const struct store_thread *t)
 {
-	int err = begin(st);
+	int err = prepare_writes(st);
 
+	if (!err)
+		err = begin(st);
 	if (err)
 		return err;
-	sqlite3_bind_int64(st->ins_thread, 1, tid);
-	if (ns_tid)
-		sqlite3_bind_int64(st->ins_thread, 2, ns_tid);
-	bind_text_or_null(st->ins_thread, 3, name);
-	sqlite3_bind_int64(st->ins_thread, 4, (int64_t)first_ns);
-	sqlite3_bind_int64(st->ins_thread, 5, (int64_t)last_ns);
+	sqlite3_bind_int64(st->ins_thread, 1, t->tid);
+	if (t->ns_tid)
+		sqlite3_bind_int64(st->ins_thread, 2, t->ns_tid);
+	bind_text_or_null(st->ins_thread, 3, t->name);
+	if (t->first_ns)
+		sqlite3_bind_int64(st->ins_thread, 4, (int64_t)t->first_ns);
+	if (t->last_ns)
+		sqlite3_bind_int64(st->ins_thread, 5, (int64_t)t->last_ns);
+	sqlite3_bind_int64(st->ins_thread, 6, (int64_t)t->events);
+	sqlite3_bind_int64(st->ins_thread, 7, (int64_t)t->events_lost);
 	return step_reset(st, st->ins_thread);
+}
+
+int store__gap(struct store *st, uint32_t tid, uint64_t after_ns, uint64_t before_ns,
+	       uint64_t events)
+{
+	int err = prepare_writes(st);
+
+	if (!err)
+		err = begin(st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st->ins_gap, 1, tid);
+	if (after_ns)
+		sqlite3_bind_int64(st->ins_gap, 2, (int64_t)after_ns);
+	if (before_ns)
+		sqlite3_bind_int64(st->ins_gap, 3, (int64_t)before_ns);
+	sqlite3_bind_int64(st->ins_gap, 4, (int64_t)events);
+	return step_reset(st, st->ins_gap);
 }
 
 int store__panic(struct store *st, uint32_t tid, int64_t frame_id, uint64_t ns, const char *message,
@@ -292,7 +458,8 @@ int store__session(struct store *st, const struct store_session *s)
 				"INSERT OR REPLACE INTO session(id,command,binary,pid,start_ns,end_ns,"
 				"exit_status,events,events_lost,events_truncated,tool_version,"
 				"attach_mode,kernel,kernel_features,probes,attach_ns,detach_ns,"
-				"max_calls_per_sec) VALUES(1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+				"max_calls_per_sec,state)"
+				" VALUES(1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 				-1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(st, rc);
@@ -317,6 +484,7 @@ int store__session(struct store *st, const struct store_session *s)
 	if (s->detach_ns)
 		sqlite3_bind_int64(q, 16, (int64_t)s->detach_ns);
 	sqlite3_bind_int64(q, 17, (int64_t)s->max_calls_per_sec);
+	bind_text_or_null(q, 18, s->state);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? 0 : sql_err(st, rc);
@@ -327,37 +495,48 @@ int store__flush(struct store *st)
 	size_t i;
 	int err = 0, rc;
 
-	if (st->npend && (err = begin(st)))
-		return err;
+	if (st->npend)
+		err = prepare_writes(st);
+	if (st->npend && !err)
+		err = begin(st);
 	for (i = 0; i < st->npend; i++) {
 		struct pending *p = &st->pend[i];
 		sqlite3_stmt *s = st->ins_frame;
 
 		if (!err) {
-			sqlite3_bind_int64(s, 1, p->id);
-			if (p->parent >= 0)
-				sqlite3_bind_int64(s, 2, p->parent);
-			sqlite3_bind_int64(s, 3, p->tid);
-			sqlite3_bind_int(s, 4, p->func_id);
-			sqlite3_bind_int64(s, 5, (int64_t)p->entry_ns);
+			sqlite3_bind_int64(s, 1, p->f.id);
+			if (p->f.parent >= 0)
+				sqlite3_bind_int64(s, 2, p->f.parent);
+			sqlite3_bind_int64(s, 3, p->f.tid);
+			sqlite3_bind_int(s, 4, p->f.func_id);
+			sqlite3_bind_int64(s, 5, (int64_t)p->f.entry_ns);
 			if (p->exit_ns)
 				sqlite3_bind_int64(s, 6, (int64_t)p->exit_ns);
 			sqlite3_bind_text(s, 7, p->args ? p->args : "[]", -1, SQLITE_STATIC);
 			bind_text_or_null(s, 8, p->ret);
-			sqlite3_bind_text(s, 9, p->status, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 9, frame_status__name(p->status), -1, SQLITE_STATIC);
+			if (p->f.parent_lost)
+				sqlite3_bind_int(s, 10, p->f.parent_lost);
+			if (p->f.parent_lost && p->f.ancestor >= 0)
+				sqlite3_bind_int64(s, 11, p->f.ancestor);
 			err = step_reset(st, s);
 		}
 		free(p->args);
 		free(p->ret);
 	}
 	st->npend = 0;
-	if (st->in_txn) {
+	if (st->in_txn && !err) {
 		rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-		st->in_txn = false;
-		if (rc != SQLITE_OK && !err)
+		if (rc != SQLITE_OK)
 			err = sql_err(st, rc);
+		st->in_txn = false;
 	}
 	return err;
+}
+
+const char *store__errmsg(const struct store *st)
+{
+	return st->failed ? st->errmsg : NULL;
 }
 
 void store__close(struct store *st)
@@ -370,13 +549,16 @@ void store__close(struct store *st)
 	 * date per insert (ingest runs ~2x faster without them). A trace cut
 	 * short gets them when rstrace first reads it (view.c).
 	 */
-	if (st->db && store__flush(st) == 0)
+	if (st->db && store_file__published(st->file) && !st->failed && store__flush(st) == 0)
 		firedbg__create_views(st->db);
-	sqlite3_finalize(st->ins_frame);
-	sqlite3_finalize(st->upd_frame);
-	sqlite3_finalize(st->ins_func);
-	sqlite3_finalize(st->ins_thread);
+	for (size_t i = 0; i < st->npend; i++) {
+		free(st->pend[i].args);
+		free(st->pend[i].ret);
+	}
+	finalize_all(st);
 	sqlite3_close(st->db);
+	/* after SQLite's close: closing an fd of a file drops the process's POSIX locks on it */
+	store_file__close(st->file);
 	free(st->pend);
 	free(st);
 }

@@ -166,6 +166,30 @@ static bool panic_strategy_abort(struct dwarf_index *idx)
 	return abort_rt;
 }
 
+static void elf_error(const char *exe, int e, char *err, size_t errlen)
+{
+	switch (e) {
+	case -EISDIR:
+		snprintf(err, errlen, "cannot trace %s: it is a directory, not a program", exe);
+		break;
+	case -ENODEV:
+		snprintf(err, errlen, "cannot trace %s: not a regular file (a device, FIFO or "
+			 "socket), not a program", exe);
+		break;
+	case -ENOEXEC:
+		snprintf(err, errlen, "cannot trace %s: not an ELF executable (a script? trace the "
+			 "program it runs)", exe);
+		break;
+	case -EBADMSG:
+		snprintf(err, errlen, "cannot trace %s: the ELF file is truncated or corrupt "
+			 "(its section headers or sections lie past its end): rebuild it or copy "
+			 "it again", exe);
+		break;
+	default:
+		snprintf(err, errlen, "cannot read ELF file %s: %s", exe, strerror(-e));
+	}
+}
+
 int target__open(struct target *t, const char *exe, const char *root, const char *path_in_root,
 		 const char *debuginfo, bool symbols_only, char *err, size_t errlen)
 {
@@ -175,10 +199,11 @@ int target__open(struct target *t, const char *exe, const char *root, const char
 	snprintf(t->exe, sizeof(t->exe), "%s", exe);
 	e = elf_image__open(exe, &t->img);
 	if (e) {
-		snprintf(err, errlen, "cannot read ELF file %s: %s", exe, strerror(-e));
+		elf_error(exe, e, err, errlen);
 		goto cleanup;
 	}
-	e = find_debug(t, root, path_in_root, debuginfo, err, errlen);
+	/* --symbols-only: by symbol even where some DWARF exists (std's, in a release build) */
+	e = symbols_only ? -ENODATA : find_debug(t, root, path_in_root, debuginfo, err, errlen);
 	if (e == -ENODATA && symbols_only) {
 		t->symbols_only = true;
 		snprintf(t->debug, sizeof(t->debug), "%s", exe);

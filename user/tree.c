@@ -26,6 +26,8 @@ struct tree_ctx {
 	int cap;
 	bool thread_shown, any_shown;
 	const struct view_thread *thread;
+	struct view_gap *gaps; /* the thread's lost events, in time order */
+	size_t ngaps, gap; /* gaps[gap] is the first not shown yet */
 	int err;
 };
 
@@ -114,10 +116,10 @@ static void put_ret(const struct fmt *ft, struct view *v, const struct view_fram
 	struct view_values vv;
 	char *msg;
 
-	if (f->status == VS_UNWOUND || f->status == VS_OPEN) {
-		sb_printf(ft->sb, " -> %s!%s%s", fcol(ft, C_BAD), view__status_name(f->status),
+	if (!frame_status__returned(f->status)) {
+		sb_printf(ft->sb, " -> %s!%s%s", fcol(ft, C_BAD), frame_status__name(f->status),
 			  fcol(ft, C_RESET));
-		msg = f->status == VS_UNWOUND && v ? view__panic_message(v, f->id) : NULL;
+		msg = f->status == FS_UNWOUND && v ? view__panic_message(v, f->id) : NULL;
 		if (msg)
 			sb_printf(ft->sb, " (panicked: %s)", msg);
 		free(msg);
@@ -160,7 +162,40 @@ static int thread_begin(void *ctx, const struct view_thread *t)
 
 	c->thread = t;
 	c->thread_shown = false;
-	return 0;
+	free(c->gaps);
+	c->gap = 0;
+	return view__gaps(c->v, t->tid, &c->gaps, &c->ngaps);
+}
+
+/* "⋯ N events lost" for the thread's gaps before `until`, at the indentation of what follows. */
+static int put_gaps(struct tree_ctx *c, int64_t until, int rel)
+{
+	int64_t n = 0;
+	int i;
+
+	while (c->gap < c->ngaps && c->gaps[c->gap].before_ns <= until)
+		n += c->gaps[c->gap++].events;
+	if (!n)
+		return 0;
+	sb_reset(&c->line);
+	sb_printf(&c->line, "%s%10s [%6" PRId64 "] |%s ", col(c, C_BAD), "⋯", c->thread->tid,
+		  col(c, C_RESET));
+	for (i = 0; i < rel; i++)
+		sb_puts(&c->line, "  ");
+	sb_printf(&c->line, "%s⋯ %" PRId64 " event%s lost%s", col(c, C_BAD), n, n == 1 ? "" : "s",
+		  col(c, C_RESET));
+	if (c->line.oom)
+		return -ENOMEM;
+	fprintf(c->out, "%s\n", sb_str(&c->line));
+	return ferror(c->out) ? -EPIPE : 0;
+}
+
+static int thread_end(void *ctx, const struct view_thread *t)
+{
+	struct tree_ctx *c = ctx;
+
+	(void)t;
+	return c->thread_shown ? put_gaps(c, INT64_MAX, 0) : 0;
 }
 
 static int enter(void *ctx, struct view_frame *f, struct view_frame *stack)
@@ -168,7 +203,7 @@ static int enter(void *ctx, struct view_frame *f, struct view_frame *stack)
 	struct tree_ctx *c = ctx;
 	const struct tree_opts *o = c->o;
 	char dur[32];
-	int root, rel, i, *nr;
+	int root, rel, i, e, *nr;
 
 	nr = grow_array(c->root, &c->cap, f->depth + 1, sizeof(*nr));
 	if (!nr)
@@ -185,12 +220,18 @@ static int enter(void *ctx, struct view_frame *f, struct view_frame *stack)
 		return 0;
 	if (o->since_ns && f->entry_ns < o->since_ns)
 		return 0;
-	if (!c->thread_shown && c->v->nthreads > 1) {
-		fprintf(c->out, "%s# thread %" PRId64 "%s%s%s\n", c->any_shown ? "\n" : "",
+	if (!c->thread_shown && (c->v->nthreads > 1 || c->thread->events_lost)) {
+		fprintf(c->out, "%s# thread %" PRId64 "%s%s%s", c->any_shown ? "\n" : "",
 			c->thread->tid, c->thread->name ? " (" : "",
 			c->thread->name ? c->thread->name : "", c->thread->name ? ")" : "");
+		if (c->thread->events_lost)
+			fprintf(c->out, ": %" PRId64 " events lost", c->thread->events_lost);
+		fputc('\n', c->out);
 	}
 	c->thread_shown = c->any_shown = true;
+	e = put_gaps(c, f->entry_ns, rel);
+	if (e)
+		return e;
 	sb_reset(&c->line);
 	if (f->exit_ns >= 0) {
 		int64_t ns = f->exit_ns - f->entry_ns;
@@ -202,12 +243,15 @@ static int enter(void *ctx, struct view_frame *f, struct view_frame *stack)
 					   : "",
 			  dur, ns >= 1000000 ? col(c, C_RESET) : "");
 	} else {
-		sb_printf(&c->line, "%s%10s%s", col(c, C_BAD), view__status_name(f->status),
+		sb_printf(&c->line, "%s%10s%s", col(c, C_BAD), frame_status__name(f->status),
 			  col(c, C_RESET));
 	}
 	sb_printf(&c->line, " %s[%6" PRId64 "] |%s ", col(c, C_DIM), f->tid, col(c, C_RESET));
 	for (i = 0; i < rel; i++)
 		sb_puts(&c->line, "  ");
+	/* called from a frame whose entry was lost */
+	if (f->parent_lost)
+		sb_printf(&c->line, "%s⋯%s ", col(c, C_BAD), col(c, C_RESET));
 	tree__format_call(&c->line, c->v, f, o->max_value, o->color);
 	if (c->line.oom)
 		return -ENOMEM;
@@ -219,10 +263,12 @@ int tree__print(struct view *v, const struct tree_opts *o, FILE *out)
 {
 	struct tree_ctx c = { .v = v, .o = o, .out = out };
 	struct view_walk_opts wo = { .tid = o->tid, .until_ns = o->until_ns };
-	struct view_walk_ops ops = { .thread_begin = thread_begin, .enter = enter };
+	struct view_walk_ops ops = { .thread_begin = thread_begin, .enter = enter,
+				     .thread_end = thread_end };
 	int err;
 
 	sb_init(&c.line);
+	view__print_notes(v, out);
 	/* columns as the lines print them: "%10s [%6d] | name" */
 	fprintf(out, "%s%10s %8s   %s%s\n", col(&c, C_DIM), "# DURATION", "TID", "FUNCTION",
 		col(&c, C_RESET));
@@ -238,5 +284,6 @@ int tree__print(struct view *v, const struct tree_opts *o, FILE *out)
 		view__print_rate_limits(v, out);
 	sb_free(&c.line);
 	free(c.root);
+	free(c.gaps);
 	return err;
 }

@@ -17,14 +17,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sqlite3.h>
-
-enum view_status {
-	VS_RETURNED,  /* returned through a traced ret */
-	VS_TAIL_CALL, /* left by a tail call (jmp): returned, value often unknown */
-	VS_UNWOUND,   /* left by a panic unwinding through it */
-	VS_OPEN,      /* still open when the process ended (or while recording) */
-};
+#include "frame_status.h"
 
 struct view_func {
 	int64_t id;
@@ -36,6 +31,7 @@ struct view_thread {
 	int64_t tid;
 	char *name;		  /* NULL when unknown */
 	int64_t first_ns, last_ns; /* from the thread table, else from its frames; 0: unknown */
+	int64_t events_lost;	   /* its events the ring buffer dropped */
 };
 
 struct view_session {
@@ -44,6 +40,8 @@ struct view_session {
 	int64_t pid, start_ns, end_ns; /* 0: unknown */
 	int exit_status;	       /* -1: unknown */
 	int64_t events, events_lost;
+	/* "recording" when rstrace did not finish it (killed, or it could not write); NULL: older */
+	char *state;
 };
 
 struct view {
@@ -70,7 +68,13 @@ struct view_frame {
 	 */
 	int64_t end_ns;
 	bool end_estimated;
-	enum view_status status;
+	enum frame_status status;
+	/*
+	 * Its caller's entry event was lost: parent_id -1 though a traced frame
+	 * called it. The walk puts it under the nearest caller recorded
+	 * (frame.ancestor_id), or outermost.
+	 */
+	bool parent_lost;
 	const char *args; /* JSON array */
 	const char *ret;  /* JSON object, NULL when the frame has no return value */
 	int depth;	  /* 0: outermost traced frame on its thread */
@@ -147,12 +151,29 @@ void view__fmt_duration(char *buf, size_t len, int64_t ns);
  */
 int view__parse_time(const char *s, int64_t origin_ns, int64_t *out);
 
-const char *view__status_name(enum view_status s);
-
 /*
  * One "# rate limit: …" line per function the call-rate limit stopped
  * tracing (table rate_limit; nothing for traces without it), so readers
  * know which calls are missing and from when.
  */
 void view__print_rate_limits(struct view *v, FILE *out);
+
+/*
+ * "# …" lines on what the trace lacks: rstrace did not finish it (session
+ * state "recording"), events were lost (how many, and how the tree marks
+ * them). Nothing for a complete trace without losses.
+ */
+void view__print_notes(struct view *v, FILE *out);
+
+/* Events of a thread the ring buffer dropped, in one run (table gap). */
+struct view_gap {
+	int64_t before_ns; /* the thread's next event received; INT64_MAX: none came */
+	int64_t events;
+};
+
+/*
+ * The gaps of thread tid in time order (*out NULL, *n 0 for traces without
+ * the table). Caller frees *out. 0 or -ENOMEM.
+ */
+int view__gaps(struct view *v, int64_t tid, struct view_gap **out, size_t *n);
 #endif /* RSTRACE_VIEW_H */

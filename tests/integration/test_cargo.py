@@ -20,11 +20,12 @@ aho_corasick, memchr and serde_json. Per build:
   - figures: frames, no_exit frames, frames above the real count, unknown
     return values by reason, the share of exact/unknown logstat values.
 
-Needs root, cargo, llvm-dwarfdump, objdump, nm, readelf, c++filt, and tracefs
+Needs root, cargo, gdb, llvm-dwarfdump, objdump, nm, readelf, c++filt, and tracefs
 (mounted for the count if it is not, unmounted after).
 Ends with "N passed, N failed". Builds under $RSTRACE_BUILD/it-cargo
 (default build/it-cargo); RSTRACE picks the tracer binary.
 """
+import bisect
 import collections
 import json
 import os
@@ -309,6 +310,8 @@ def check_build(label, binary):
           not no_exit, "%d no_exit frames: %s" % (sum(no_exit.values()), ", ".join(
               "%s x%d" % (funcs.get(f, ("?",))[0], n) for f, n in no_exit.most_common(12))))
 
+    gdb_agrees(label, binary, d, db_path)
+
     # Real calls (kernel uprobe hits) for a bounded set of functions.
     syms = {a for a, _, _ in it.elf_functions(binary)}
     by_addr = {fid: (v[0], v[2]) for fid, v in funcs.items()}
@@ -357,15 +360,101 @@ def check_build(label, binary):
                          + (["address is no function symbol: %s" % ", ".join(bad_addr[:5])] if bad_addr else [])))
 
 
+
+SCALAR = re.compile(r"^(u8|u16|u32|u64|usize|i8|i16|i32|i64|isize|bool)$")
+
+
+def gdb_agrees(label, binary, d, db_path):
+    """An oracle independent of rstrace for the crates' own functions, which print
+    nothing: gdb, stopped on each function's first call, prints the integer and
+    bool arguments; rstrace's first frame of that function must hold the same.
+    At opt-level 0 gdb stops after the prologue (prologue_end: the arguments are
+    in their stack slots only from there); optimized, at the first instruction,
+    where the location lists still hold the ABI registers (a later stop may be
+    past a branch the first call did not take; an argument DWARF keeps in a
+    stack slot is skipped there: the slot is written later). A temporary breakpoint: a loop
+    head right after the prologue would stop gdb once per iteration."""
+    con = sqlite3.connect(db_path)
+    rows = con.execute("select f.address, f.name, fr.args from frame fr join function f"
+                       " on f.id = fr.function_id order by fr.id").fetchall()
+    con.close()
+    first = {}
+    for addr, name, args in rows:
+        if addr in first:
+            continue
+        vals = {a["name"]: a["value"] for a in json.loads(args) or []
+                if SCALAR.match(a.get("type") or "") and a.get("value") is not None}
+        if vals:
+            first[addr] = (name, vals)
+    lines, _, _, _ = run(["llvm-dwarfdump", "--debug-line", binary], RUN_TIMEOUT)
+    pend = sorted(int(m.group(1), 16) for m in re.finditer(r"^0x([0-9a-f]+)\s.*prologue_end", lines, re.M))
+    sizes = {}
+    nm, _, _, _ = run(["nm", "-S", binary], RUN_TIMEOUT)
+    for ln in nm.splitlines():
+        p = ln.split()
+        if len(p) >= 4:
+            sizes[int(p[0], 16)] = int(p[1], 16)
+    bps = []
+    for addr, (name, vals) in sorted(first.items())[:300]:
+        i = bisect.bisect_right(pend, addr)
+        if label != "dev":
+            bps.append((addr, name, vals))
+        elif i < len(pend) and pend[i] < addr + sizes.get(addr, 1):
+            bps.append((pend[i], name, vals))
+    # no address randomisation under gdb: the executable is mapped at 0x555555554000;
+    # Python, because an error in a command list (a name gdb does not know) ends the script
+    cmds = ["set pagination off", "set confirm off", "python",
+            "def rst_args(k, names):",
+            "    frame = gdb.selected_frame()",
+            "    print('@@BP %d' % k)",
+            "    for n in names:",
+            "        try:",
+            "            v, where = frame.read_var(n), gdb.execute('info address ' + n, to_string=True)",
+            "        except (gdb.error, ValueError):",
+            "            continue",
+            "        print('@@ARG %s %s %s' % ('stack' if 'frame base' in where else 'loc', n, v))",
+            "end", "starti > /dev/null"]
+    for k, (pc, _, vals) in enumerate(bps):
+        cmds += ["tbreak *(0x555555554000 + %#x)" % pc, "commands", "silent",
+                 "python rst_args(%d, %r)" % (k, sorted(vals)), "continue", "end"]
+    cmds += ["continue", "quit"]
+    script = os.path.join(d, "gdb.cmds")
+    with open(script, "w") as f:
+        f.write("\n".join(cmds) + "\n")
+    out, err, rc, _ = run(["gdb", "-nx", "-batch", "-x", script, binary], TRACE_TIMEOUT, cwd=d)
+    got, cur = {}, None
+    for ln in out.splitlines():
+        m = re.match(r"^@@BP (\d+)$", ln)
+        if m:
+            cur = int(m.group(1))
+            got[cur] = {}
+        m = re.match(r"^@@ARG (stack|loc) (\w+) (-?\d+|true|false)$", ln)
+        # optimized, a stack slot is written after the first instruction
+        if m and cur is not None and (label == "dev" or m.group(1) == "loc"):
+            got[cur][m.group(2)] = m.group(3)
+    same, differ = 0, []
+    for k, (pc, name, vals) in enumerate(bps):
+        for p, v in vals.items():
+            if p in got.get(k, {}):
+                if got[k][p] == v:
+                    same += 1
+                else:
+                    differ.append("%s %s: rstrace %s, gdb %s" % (name, p, v, got[k][p]))
+    check("%s: integer arguments equal gdb's on the first call of %d functions (%d values)" % (
+        label, len(got), same), same >= 10 and not differ,
+        "; ".join(differ[:10]) or "only %d compared; gdb: %s" % (same, tail(err)))
+
+
 def main():
     if os.geteuid() != 0:
         print("tests/integration/test_cargo.py: needs root (uprobes, BPF)")
         print("0 passed, 1 failed")
         return 1
     t0 = time.monotonic()
-    missing = [t for t in ("cargo", "llvm-dwarfdump", "objdump", "nm", "readelf", "c++filt")
+    missing = [t for t in ("cargo", "llvm-dwarfdump", "objdump", "nm", "readelf", "c++filt", "gdb")
                if not shutil.which(t, path=env()["PATH"])]
-    check("tools: cargo, llvm-dwarfdump, objdump, nm, readelf, c++filt", not missing, "missing: %s" % missing)
+    check("tools: cargo, llvm-dwarfdump, objdump, nm, readelf, c++filt, gdb", not missing,
+          "missing: %s" % missing)
     check("rstrace built (%s)" % RSTRACE, os.access(RSTRACE, os.X_OK))
     if missing or not os.access(RSTRACE, os.X_OK):
         return finish()

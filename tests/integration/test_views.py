@@ -175,12 +175,14 @@ FRAMES = [
     (8, 7, 100, 3, 11000, None, [arg("x", "u32", "3")], None, "unwound"),
     (9, 5, 200, 3, 8000, 9000, [arg("x", "u32", "8")], None, "tail_call"),
     (10, 1, 100, 3, 20000, 21000, [arg("x", "u32", "5")],
-     ret("u32", None, error="return register not provably set"), "returned"),
+     ret("u32", None, error="no caller reads the return value: the optimizer may have dropped it"), "returned"),
     (11, 1, 100, 6, 22000, 30000,
      [arg("self", "&syn::A", "A"), arg("v", "alloc::vec::Vec<u8>", "[" + ", ".join(["7"] * 40) + "]", truncated=True),
       arg("_", "u8", "1"), arg("_", "u8", "2"), arg("p", "*const u8", None, error="raw pointer: not followed")],
      ret("core::option::Option<&str>", 'Some("a;b")'), "returned"),
     (12, 11, 100, 6, 23000, 24000, [arg("self", "&syn::A", "A")], ret("()", None, error="zero-sized"), "returned"),
+    (13, 5, 200, 3, 9500, None, [arg("x", "u32", "9")], None, "no_exit"),
+    (14, 5, 200, 3, 9600, None, [arg("x", "u32", "10")], None, "detached"),
 ]
 
 

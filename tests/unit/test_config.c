@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "toml.h"
 #include "unit.h"
 
 static char err[512];
