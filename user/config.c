@@ -37,19 +37,6 @@ struct loader {
 	int max_array_size, max_string_bytes, max_depth, max_calls_per_sec;
 };
 
-static int vmsg(char *err, size_t errlen, const char *file, int line, int col, const char *kind,
-		const char *fmt, va_list ap)
-{
-	int n;
-
-	if (!err || !errlen)
-		return 0;
-	n = snprintf(err, errlen, "%s:%d:%d: %s", file, line, col, kind);
-	if (n >= 0 && (size_t)n < errlen)
-		vsnprintf(err + n, errlen - n, fmt, ap);
-	return 0;
-}
-
 static const char *type_name(const struct toml_val *v)
 {
 	return toml_type_name(toml_type_of(v));
@@ -63,7 +50,7 @@ lerr(struct loader *l, const struct toml_val *at, const char *fmt, ...)
 
 	toml_pos(at, &line, &col);
 	va_start(ap, fmt);
-	vmsg(l->err, l->errlen, l->file, line, col, "", fmt, ap);
+	toml_vmsg(l->err, l->errlen, l->file, line, col, "", fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -77,7 +64,7 @@ lerr_key(struct loader *l, const struct toml_val *at, const char *fmt, ...)
 
 	toml_key_pos(at, &line, &col);
 	va_start(ap, fmt);
-	vmsg(l->err, l->errlen, l->file, line, col, "", fmt, ap);
+	toml_vmsg(l->err, l->errlen, l->file, line, col, "", fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -91,7 +78,7 @@ lwarn(struct loader *l, const struct toml_val *at, const char *fmt, ...)
 
 	toml_key_pos(at, &line, &col);
 	va_start(ap, fmt);
-	vmsg(msg, sizeof(msg), l->file, line, col, "warning: ", fmt, ap);
+	toml_vmsg(msg, sizeof(msg), l->file, line, col, "warning: ", fmt, ap);
 	va_end(ap);
 	if (l->cfg->warn)
 		l->cfg->warn(l->cfg->warn_ctx, msg);

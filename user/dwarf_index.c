@@ -463,8 +463,7 @@ static int add_func(struct dwarf_index *idx, struct cu_info *cu, Dwarf_Die die, 
 	return 0;
 }
 
-/* The CU holding a DIE offset (cus are in offset order). */
-static struct cu_info *cu_of(struct dwarf_index *idx, uint64_t off)
+struct cu_info *cu_of(struct dwarf_index *idx, uint64_t off)
 {
 	int lo = 0, hi = idx->ncus - 1, best = -1;
 

@@ -78,6 +78,8 @@ bool die_udata(Dwarf_Die die, Dwarf_Half at, uint64_t *out);
 bool die_ref(Dwarf_Die die, Dwarf_Half at, uint64_t *out);
 bool die_flag(Dwarf_Die die, Dwarf_Half at);
 uint64_t die_offset(Dwarf_Die die);
+/* The CU holding a DIE offset (cus are in offset order), or NULL. */
+struct cu_info *cu_of(struct dwarf_index *idx, uint64_t off);
 Dwarf_Die die_at(struct dwarf_index *idx, uint64_t off);
 /* Innermost namespace containing a DIE offset, -1 if none. */
 int ns_of(const struct dwarf_index *idx, uint64_t off);

@@ -612,24 +612,13 @@ static unsigned producer_minor(const char *p)
 
 unsigned dwarf_types__rustc(struct dwarf_index *idx, uint64_t off)
 {
-	int lo = 0, hi = idx->ncus - 1, best = -1;
+	struct cu_info *ci = cu_of(idx, off);
 	Dwarf_Attribute attr;
 	Dwarf_Die cu;
 	char *s = NULL;
 	unsigned m = 0;
 
-	/* cus are in offset order: the last one starting at or before off */
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-
-		if (idx->cus[mid].off <= off) {
-			best = mid;
-			lo = mid + 1;
-		} else {
-			hi = mid - 1;
-		}
-	}
-	if (best < 0 || !(cu = die_at(idx, idx->cus[best].off)))
+	if (!ci || !(cu = die_at(idx, ci->off)))
 		return 0;
 	if (dwarf_attr(cu, DW_AT_producer, &attr, NULL) == DW_DLV_OK) {
 		if (dwarf_formstring(attr, &s, NULL) == DW_DLV_OK)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <capstone/capstone.h>
 #include "fcode.h"
+#include "x86reg.h"
 #include "grow.h"
 
 /* Instructions remembered behind the current one (jump table and SSE reload patterns). */
@@ -58,34 +59,6 @@ static int add_exit(struct scan *s, const struct fexit *e)
 	return 0;
 }
 
-static x86_reg reg64(x86_reg r)
-{
-	static const x86_reg map[][4] = {
-		{ X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL },
-		{ X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL },
-		{ X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL },
-		{ X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL },
-		{ X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL },
-		{ X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL },
-		{ X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL },
-		{ X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B },
-		{ X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B },
-		{ X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B },
-		{ X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B },
-		{ X86_REG_R12, X86_REG_R12D, X86_REG_R12W, X86_REG_R12B },
-		{ X86_REG_R13, X86_REG_R13D, X86_REG_R13W, X86_REG_R13B },
-		{ X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B },
-		{ X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B },
-	};
-	size_t i, j;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		for (j = 0; j < 4; j++)
-			if (map[i][j] == r)
-				return map[i][0];
-	return r;
-}
-
 enum table { NOT_TABLE, TABLE_UNREAD, TABLE_READ };
 
 /*
@@ -109,7 +82,7 @@ static int jump_table(struct scan *s, x86_reg jreg, enum table *found)
 		if (!p)
 			break;
 		if (base == X86_REG_INVALID && p->id == X86_INS_MOVSXD && p->x.op_count == 2 &&
-		    p->x.operands[0].type == X86_OP_REG && reg64(p->x.operands[0].reg) == jreg &&
+		    p->x.operands[0].type == X86_OP_REG && x86reg__full(p->x.operands[0].reg) == jreg &&
 		    p->x.operands[1].type == X86_OP_MEM && p->x.operands[1].mem.scale == 4) {
 			base = p->x.operands[1].mem.base;
 			*found = TABLE_UNREAD;
@@ -252,7 +225,7 @@ static int branch(struct scan *s, const cs_insn *in)
 	if (op->type == X86_OP_MEM && op->mem.index == X86_REG_INVALID)
 		return add_exit(s, &e);
 	if (op->type == X86_OP_REG) {
-		err = jump_table(s, reg64(op->reg), &table);
+		err = jump_table(s, x86reg__full(op->reg), &table);
 		if (err || table == TABLE_READ)
 			return err;
 		if (table == NOT_TABLE && frame_popped(s, in->address))

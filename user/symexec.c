@@ -6,39 +6,6 @@
 
 const struct sym sym_none;
 
-bool sym_gpr_of(x86_reg r, int *num, int *size)
-{
-	static const x86_reg map[16][4] = {
-		{ X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL },
-		{ X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL },
-		{ X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL },
-		{ X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL },
-		{ X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL },
-		{ X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL },
-		{ X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL },
-		{ X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL },
-		{ X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B },
-		{ X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B },
-		{ X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B },
-		{ X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B },
-		{ X86_REG_R12, X86_REG_R12D, X86_REG_R12W, X86_REG_R12B },
-		{ X86_REG_R13, X86_REG_R13D, X86_REG_R13W, X86_REG_R13B },
-		{ X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B },
-		{ X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B },
-	};
-	static const int sizes[4] = { 8, 4, 2, 1 };
-	int i, j;
-
-	for (i = 0; i < 16; i++)
-		for (j = 0; j < 4; j++)
-			if (map[i][j] == r) {
-				*num = i;
-				*size = sizes[j];
-				return true;
-			}
-	return false;
-}
-
 static bool xmm_of(x86_reg r, int *num)
 {
 	if (r < X86_REG_XMM0 || r > X86_REG_XMM15)
@@ -243,7 +210,7 @@ static struct sym addr_of(const struct sym_state *st, const cs_x86_op *op)
 	int num, size;
 
 	if (op->type != X86_OP_MEM || op->mem.segment != X86_REG_INVALID ||
-	    op->mem.index != X86_REG_INVALID || !sym_gpr_of(op->mem.base, &num, &size) || size != 8)
+	    op->mem.index != X86_REG_INVALID || !x86reg__gpr(op->mem.base, &num, &size) || size != 8)
 		return sym_none;
 	return sym_add(st->gpr[num], op->mem.disp);
 }
@@ -270,7 +237,7 @@ static struct sym read_op(const struct sym_state *st, const cs_x86_op *op)
 
 	switch (op->type) {
 	case X86_OP_REG:
-		if (sym_gpr_of(op->reg, &num, &size)) {
+		if (x86reg__gpr(op->reg, &num, &size)) {
 			const struct sym *g = &st->gpr[num];
 
 			if ((uint32_t)size <= g->size)
@@ -303,7 +270,7 @@ static void write_reg(struct sym_state *st, x86_reg r, struct sym v, struct sym_
 		st->xmm[num] = v;
 		return;
 	}
-	if (!sym_gpr_of(r, &num, &size))
+	if (!x86reg__gpr(r, &num, &size))
 		return;
 	if (num == RSP && !((v.kind == SYM_ADDR || v.kind == SYM_RADDR) && size == 8)) {
 		/* the frame can no longer be followed */
@@ -366,7 +333,7 @@ static void arith(struct sym_state *st, const cs_insn *in, struct sym_effect *ef
 	struct sym v = sym_none, src = read_op(st, s);
 	int num, size;
 
-	if (d->type != X86_OP_REG || !sym_gpr_of(d->reg, &num, &size))
+	if (d->type != X86_OP_REG || !x86reg__gpr(d->reg, &num, &size))
 		return;
 	if (in->id == X86_INS_AND && num == RSP && src.kind == SYM_CONST && src.off < 0 &&
 	    !(src.off & (-src.off - 1)) && st->gpr[RSP].kind == SYM_ADDR && !st->realigned) {
@@ -583,7 +550,7 @@ bool symexec__stack_probe(struct sym_state *st, const cs_insn *const loop[4])
 		return false;
 	bound = cmp->operands[0].reg == X86_REG_RSP ? cmp->operands[1].reg : cmp->operands[0].reg;
 	if ((cmp->operands[0].reg != X86_REG_RSP && cmp->operands[1].reg != X86_REG_RSP) ||
-	    !sym_gpr_of(bound, &num, &size) || size != 8)
+	    !x86reg__gpr(bound, &num, &size) || size != 8)
 		return false;
 	if (loop[3]->id != X86_INS_JNE || jne->op_count != 1 || jne->operands[0].type != X86_OP_IMM ||
 	    (uint64_t)jne->operands[0].imm != loop[0]->address)

@@ -3,6 +3,7 @@
 #ifndef SYMEXEC_INT_H
 #define SYMEXEC_INT_H
 #include "symexec.h"
+#include "x86reg.h"
 
 /* DWARF register numbers (System V psABI figure 3.36) */
 #define RSP 7
@@ -25,6 +26,4 @@ int sym_load(const struct sym_state *st, bool realigned, int64_t off, uint64_t s
 	     const uint8_t *need, struct sym_piece *out, int max);
 /* size bytes at address addr (a frame slot, or behind an entry pointer), one piece. */
 struct sym sym_load_one(const struct sym_state *st, const struct sym *addr, uint64_t size);
-/* Capstone register -> DWARF register number and width; false for ah/bh/ch/dh and others. */
-bool sym_gpr_of(x86_reg r, int *num, int *size);
 #endif

@@ -7,6 +7,7 @@
 #ifndef RSTRACE_TOML_H
 #define RSTRACE_TOML_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,9 @@ bool toml_bool(const struct toml_val *v);	/* false unless a boolean */
 void toml_pos(const struct toml_val *v, int *line, int *col);
 /* Where the key naming the value starts (the value's own position if no key names it). */
 void toml_key_pos(const struct toml_val *v, int *line, int *col);
+/* "FILE:LINE:COL: KIND" and the formatted message into err (cut to errlen); returns 0. */
+int toml_vmsg(char *err, size_t errlen, const char *file, int line, int col, const char *kind,
+	      const char *fmt, va_list ap);
 
 /* For messages about a document: "a table", "an integer", ... */
 const char *toml_type_name(enum toml_type t);

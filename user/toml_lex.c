@@ -16,8 +16,8 @@ struct sbuf {
 	size_t n, cap;
 };
 
-static int vmsg(char *err, size_t errlen, const char *file, int line, int col, const char *kind,
-		const char *fmt, va_list ap)
+int toml_vmsg(char *err, size_t errlen, const char *file, int line, int col, const char *kind,
+	      const char *fmt, va_list ap)
 {
 	int n;
 
@@ -35,7 +35,7 @@ lex_err(struct toml_parser *p, int line, int col, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(p->err, p->errlen, p->file, line, col, "", fmt, ap);
+	toml_vmsg(p->err, p->errlen, p->file, line, col, "", fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }

@@ -26,20 +26,6 @@ fn bb<T>(x: T) -> T {
 
 include!("../../../fixtures/oracle.rs");
 
-/// Caller-side oracle: `@call` with the values the parameters get, the call,
-/// `@ret` with its result (an `@call` nests in the open call of the thread).
-macro_rules! around {
-    ($f:expr, $call:expr $(; $($p:ident = $v:expr),* $(,)?)?) => {{
-        #[allow(unused_mut)]
-        let mut line = String::from(concat!("@call\t", $f));
-        $($(line.push_str(&format!("\t{}={:?}", stringify!($p), $v));)*)?
-        println!("{}", line);
-        let r = $call;
-        println!("@ret\t{}\t{:?}", $f, r);
-        r
-    }};
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Level {
     Debug,
