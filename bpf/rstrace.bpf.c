@@ -16,6 +16,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 target_tgid = 0;
 /* Force a consumer wake-up when this many bytes come to wait; below, it polls on a timer. */
 const volatile __u64 wakeup_bytes = 1 << 20;
+/* tests: every Nth event on a CPU takes the busy path (struct scratch); 0 in use */
+const volatile __u32 test_busy_every = 0;
 /* Call-rate limit: entries of one function per window; 0: no limit. */
 const volatile __u64 max_calls = 0;
 const volatile __u64 rate_window_ns = 1000000000;
@@ -23,6 +25,8 @@ const volatile __u64 rate_window_ns = 1000000000;
 bool ready = false;
 /* Generation of the live multi link (RST_COOKIE_GEN); flipped by a relink. */
 __u32 live_gen = 0;
+/* A relink is under way: both generations' handlers may run for one hit. */
+__u32 relinking = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -70,6 +74,13 @@ struct scratch {
 	__u16 blob_off[RST_MAX_BLOBS];
 	__u16 step_first[RST_MAX_STEPS];
 	__u16 step_count[RST_MAX_STEPS];
+	/*
+	 * An event is being built here. A uprobe program runs with migration,
+	 * not preemption, disabled: another thread's probe on this CPU may run
+	 * in the middle of one and must not write into it.
+	 */
+	__u32 busy;
+	__u32 nth; /* events on this CPU, for test_busy_every */
 };
 
 struct {
@@ -554,6 +565,66 @@ __noinline int rate_drop(__u32 func_id, __u32 site, __u64 now)
 }
 
 /*
+ * A uretprobe runs after the ret popped the return address: rsp goes back to
+ * where a probe on the ret would see it, so plans (and the CFA rule rsp + 8)
+ * made for a ret site read the same bytes.
+ */
+static __always_inline __u64 retprobe_sp(__u64 sp)
+{
+	return sp - 8;
+}
+
+/* An event dropped before capture: numbered all the same, so the thread shows a gap. */
+static __always_inline void lost_here(__u32 tid)
+{
+	struct rst_thread *t = thread_state(tid);
+
+	if (t)
+		t->seq++;
+	stat_inc(RST_STAT_LOST);
+}
+
+static __always_inline __u8 rec_type(__u8 site)
+{
+	if (site == RST_SITE_PANIC)
+		return RST_REC_PANIC;
+	if (site == RST_SITE_CAUGHT || site == RST_SITE_CLEANUP)
+		return RST_REC_CAUGHT;
+	return site == RST_SITE_ENTRY ? RST_REC_ENTRY : RST_REC_EXIT;
+}
+
+/*
+ * The scratch buffer is busy (see struct scratch): this event goes through
+ * the shadow stack like one the ring buffer had no room for, without its
+ * values, and counts as lost.
+ */
+static __noinline int busy_drop(struct pt_regs *ctx, const struct rst_plan *plan, __u64 id,
+				__u64 cookie, __u64 now)
+{
+	struct rst_event ev = {};
+	struct pt_regs regs;
+
+	if (!plan || bpf_probe_read_kernel(&regs, sizeof(regs), ctx))
+		return 0;
+	ev.type = rec_type(plan->site);
+	ev.site = plan->site;
+	ev.tgid = id >> 32;
+	ev.tid = (__u32)id;
+	ev.ts_ns = now;
+	if (plan->site == RST_SITE_PANIC)
+		bpf_map_delete_elem(&in_panic_hook, &ev.tid);
+	if (cookie & RST_COOKIE_RETPROBE)
+		regs.sp = retprobe_sp(regs.sp);
+	if (plan->cfa_reg == 0xff)
+		ev.flags |= RST_EV_NOCFA;
+	else
+		ev.cfa = reg_of(&regs, plan->cfa_reg) + (__s64)plan->cfa_off;
+	track(&ev, (__u32)id, plan->func_id, plan->leaves);
+	stat_inc(RST_STAT_LOST);
+	return 0;
+}
+
+/*
  * A call of libc write() in std's stderr writers, from a thread inside the
  * default panic hook: "thread 'T' panicked at FILE:LINE:COL:\nMESSAGE". Only
  * fd 2: a writer copy shared with another stream (legacy-mangled std's
@@ -572,6 +643,10 @@ static __always_inline int panic_text(struct pt_regs *ctx, __u64 id, __u64 now)
 	s = bpf_map_lookup_elem(&scratch, &key);
 	if (!s)
 		return 0;
+	if (s->busy) {
+		lost_here(tid);
+		return 0;
+	}
 	buf = ctx->si;
 	len = ctx->dx;
 	if (len > RST_PANIC_TEXT_MAX)
@@ -620,6 +695,32 @@ static __always_inline bool jcc_taken(struct pt_regs *ctx, __u8 cc)
 	return (cc & 1) ? !r : r;
 }
 
+/*
+ * Whether this handler takes the hit: its link's generation is the live one.
+ * During a relink the second handler of a hit (same thread, ip and sp, the
+ * other generation, right after the first) does the opposite of the first,
+ * whatever live_gen became in between.
+ */
+static __always_inline bool gen_takes(struct pt_regs *ctx, __u64 cookie, __u32 tid)
+{
+	__u8 gen = (cookie & RST_COOKIE_GEN) ? 1 : 0;
+	bool take = gen == live_gen;
+	struct rst_thread *t;
+
+	if (!relinking || !(t = thread_state(tid)))
+		return take;
+	if (t->hit_pending && t->hit_gen != gen && t->hit_ip == ctx->ip && t->hit_sp == ctx->sp) {
+		t->hit_pending = 0;
+		return !t->hit_took;
+	}
+	t->hit_pending = 1;
+	t->hit_gen = gen;
+	t->hit_took = take;
+	t->hit_ip = ctx->ip;
+	t->hit_sp = ctx->sp;
+	return take;
+}
+
 SEC("uprobe")
 int rst_probe(struct pt_regs *ctx)
 {
@@ -637,7 +738,7 @@ int rst_probe(struct pt_regs *ctx)
 	if (target_tgid && (id >> 32) != target_tgid)
 		return 0;
 	cookie = bpf_get_attach_cookie(ctx);
-	if (!(cookie & RST_COOKIE_FIXED) && ((cookie & RST_COOKIE_GEN) ? 1 : 0) != live_gen)
+	if (!(cookie & RST_COOKIE_FIXED) && !gen_takes(ctx, cookie, tid))
 		return 0;
 	pkey = (__u32)cookie;
 	c.plan = bpf_map_lookup_elem(&plans, &pkey);
@@ -659,18 +760,18 @@ int rst_probe(struct pt_regs *ctx)
 	c.s = bpf_map_lookup_elem(&scratch, &key);
 	if (!c.s)
 		return 0;
-	if (bpf_probe_read_kernel(&c.s->regs, sizeof(c.s->regs), ctx))
+	if (c.s->busy || (test_busy_every && ++c.s->nth % test_busy_every == 0))
+		return busy_drop(ctx, c.plan, id, cookie, now);
+	c.s->busy = 1;
+	if (bpf_probe_read_kernel(&c.s->regs, sizeof(c.s->regs), ctx)) {
+		c.s->busy = 0;
 		return 0;
+	}
 	if (cookie & RST_COOKIE_RETPROBE) {
-		/*
-		 * A uretprobe runs after the ret popped the return address: put
-		 * rsp back where a probe on the ret would see it, so plans (and
-		 * the CFA rule rsp + 8) made for a ret site read the same bytes;
-		 * ip becomes the probed function's address (the site's pc).
-		 */
+		/* ip becomes the probed function's address (the site's pc) */
 		__u64 ip = bpf_get_func_ip(ctx);
 
-		c.s->regs.sp -= 8;
+		c.s->regs.sp = retprobe_sp(c.s->regs.sp);
 		if (ip)
 			c.s->regs.ip = ip;
 	}
@@ -679,14 +780,9 @@ int rst_probe(struct pt_regs *ctx)
 	bpf_loop(RST_MAX_STEPS, step_cb, &c, 0);
 
 	ev = (void *)c.s->buf;
-	if (site == RST_SITE_PANIC) {
+	if (site == RST_SITE_PANIC)
 		bpf_map_delete_elem(&in_panic_hook, &tid);
-		ev->type = RST_REC_PANIC;
-	} else if (site == RST_SITE_CAUGHT || site == RST_SITE_CLEANUP) {
-		ev->type = RST_REC_CAUGHT;
-	} else {
-		ev->type = site == RST_SITE_ENTRY ? RST_REC_ENTRY : RST_REC_EXIT;
-	}
+	ev->type = rec_type(site);
 	ev->site = site;
 	ev->nblobs = c.nblobs;
 	ev->cookie = pkey;
@@ -732,6 +828,7 @@ int rst_probe(struct pt_regs *ctx)
 		if (pushed)
 			pushed->sent = 1;
 	}
+	c.s->busy = 0;
 	return 0;
 }
 

@@ -114,8 +114,10 @@ enum rst_site {
 /*
  * BPF cookie of a probe (64 bits): the plan index in the low 32 bits, then
  * flags. A rate-limit relink attaches a new multi link with the other
- * generation bit, flips the BPF global live_gen, then closes the old link:
- * a hit of the old generation after the flip is dropped, so no event doubles.
+ * generation bit, flips the BPF global live_gen, then closes the old link.
+ * Meanwhile a hit runs both links' handlers, and live_gen may flip between
+ * them: exactly one of them takes it (rst_thread.hit_*), none doubles or
+ * drops it.
  */
 #define RST_COOKIE_GEN (1ull << 32)
 /* Attached as a return probe (uretprobe): the handler runs after the ret. */
@@ -247,7 +249,12 @@ struct rst_thread {
 	__u64 seq; /* events so far, lost ones included */
 	__u64 start_time; /* the task's: a new thread reusing the tid starts a new stack */
 	__u32 depth; /* frames held in frame[] */
-	__u32 pad;
+	/*
+	 * During a relink (RST_COOKIE_GEN) both links' handlers run for one hit:
+	 * the first one's decision, for the second to take the other.
+	 */
+	__u8 hit_pending, hit_gen, hit_took, pad;
+	__u64 hit_ip, hit_sp;
 	struct rst_shadow_frame frame[RST_SHADOW_DEPTH];
 };
 

@@ -89,6 +89,7 @@ static int load_bpf(struct capture *c, const struct capture_opts *o, char *err, 
 	c->skel->rodata->target_tgid = o->pid;
 	c->skel->rodata->max_calls = o->empty ? 0 : o->max_calls_per_sec;
 	c->skel->rodata->rate_window_ns = RATE_WINDOW_NS;
+	c->skel->rodata->test_busy_every = o->test_busy_every;
 	e = bpf_map__set_max_entries(c->skel->maps.plans, c->nplans);
 	if (!e)
 		e = bpf_map__set_max_entries(c->skel->maps.rates, c->nfuncs);

@@ -52,6 +52,7 @@ struct capture_opts {
 	void *ctx;
 	/* ring buffer size: a power of two of at least a page; 0: 16 MiB */
 	uint32_t ringbuf_bytes;
+	uint32_t test_busy_every; /* tests: every Nth event on a CPU dropped as if preempted */
 };
 
 /* capture__add_site() flags. */

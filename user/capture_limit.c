@@ -47,10 +47,12 @@ static void apply_limits(struct capture *c)
 		removed = c->detached_at;
 	} else if (c->mode == CAPTURE_MULTI) {
 		c->gen ^= 1;
+		__atomic_store_n(&c->skel->bss->relinking, 1, __ATOMIC_SEQ_CST);
 		if (cap_link_main(c, fds, NULL, 0) == 0) {
 			old[0] = c->main_fd[0];
 			old[1] = c->main_fd[1];
 			__atomic_store_n(&c->skel->bss->live_gen, c->gen, __ATOMIC_SEQ_CST);
+			/* returns once no old handler runs: from then on one handler a hit */
 			cap_close_all(old, 2);
 			for (r = 0; r < 2; r++)
 				c->main_fd[r] = fds[r];
@@ -58,6 +60,7 @@ static void apply_limits(struct capture *c)
 		} else {
 			c->gen ^= 1; /* keep the old link: the functions are muted below */
 		}
+		__atomic_store_n(&c->skel->bss->relinking, 0, __ATOMIC_SEQ_CST);
 	}
 	for (i = 0; i < c->npending; i++) {
 		struct rst_rate st = { .state = RST_RATE_GONE };

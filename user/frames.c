@@ -24,6 +24,7 @@ struct thread {
 	uint32_t ns_tid; /* the tid inside the process's own PID namespace */
 	/* unwinding since a panic (until catch_unwind catches it) */
 	bool panicking;
+	uint64_t panic_seq; /* the number of the event that started it */
 	bool dirty; /* its row changed since the last frames__sync */
 	uint64_t last_seq; /* number of the last event received */
 	/* number of the first event received after the latest loss; 0: none */
@@ -126,13 +127,19 @@ static int account(struct frames *fr, struct thread *t, const struct frames_ev *
 	return err;
 }
 
-/* How a frame ended whose end no event told: unwound, or its exit may be among the lost. */
+/*
+ * How a frame ended whose end no event told. A loss since its entry: its exit
+ * may be among the lost. Unwound, while a panic is unwinding and nothing was
+ * lost since it started (the catch that ended it could be among the lost).
+ */
 static enum frame_status gone_status(const struct thread *t, const struct open_frame *f,
 				     enum frame_status otherwise)
 {
+	if (t->gap_seq > f->seen)
+		return FS_LOST;
 	if (t->panicking)
-		return FS_UNWOUND;
-	return t->gap_seq > f->seen ? FS_LOST : otherwise;
+		return t->gap_seq <= t->panic_seq ? FS_UNWOUND : FS_LOST;
+	return otherwise;
 }
 
 /* Closes the top frame, which ended without an exit of its own. */
@@ -357,6 +364,7 @@ int frames__panic(struct frames *fr, const struct frames_ev *e, const char *mess
 	if (top && (e->nolink ? !e->seq || t->gap_seq <= top->seen : top->seq == e->link))
 		frame = top->id;
 	t->panicking = true;
+	t->panic_seq = e->seq;
 	return store__panic(fr->st, e->tid, frame, e->ts_ns, message, location);
 }
 
@@ -368,7 +376,9 @@ int frames__caught(struct frames *fr, const struct frames_ev *e, bool inclusive)
 	if (!t)
 		return -ENOMEM;
 	err = account(fr, t, e);
+	/* what it closes was unwound, unless lost since its entry */
 	t->panicking = true;
+	t->panic_seq = e->seq;
 	if (!err)
 		err = e->nolink ? pop_below(fr, t, e->cfa, inclusive) : close_from(fr, t, e->depth);
 	t->panicking = false;
@@ -405,6 +415,13 @@ int frames__sync(struct frames *fr)
 		if (fr->threads[i].tid && fr->threads[i].dirty)
 			err = write_thread(fr, &fr->threads[i]);
 	return err;
+}
+
+bool frames__lost_since(struct frames *fr, uint32_t tid, uint64_t first, uint64_t upto)
+{
+	struct thread *t = thread_of(fr, tid);
+
+	return !t || !first || !upto || t->gap_seq > first || upto > t->last_seq + 1;
 }
 
 int frames__final_count(struct frames *fr, uint32_t tid, uint64_t events)

@@ -39,6 +39,8 @@ struct frames_ev {
 };
 
 int frames__new(struct store *st, struct frames **out);
+/* Whether an event of thread tid numbered after first and before upto was lost (or unnumbered). */
+bool frames__lost_since(struct frames *fr, uint32_t tid, uint64_t first, uint64_t upto);
 void frames__free(struct frames *fr);
 /* args taken over. */
 int frames__enter(struct frames *fr, const struct frames_ev *e, char *args);
@@ -53,7 +55,7 @@ int frames__exit(struct frames *fr, const struct frames_ev *e, char *ret,
 /*
  * A panic starts unwinding the thread: recorded against the innermost open
  * frame; frames still open when the process ends on this thread count as
- * unwound.
+ * unwound (lost, if any of the thread's events was lost since).
  */
 int frames__panic(struct frames *fr, const struct frames_ev *e, const char *message,
 		  const char *location);

@@ -330,8 +330,10 @@ static void follow_params(struct builder *b, struct plan_site *site)
 /*
  * A function's own name, as the redact globs see it: the last segment of
  * its path without generic arguments ("get_token" of
- * "app::Vault<u8>::get_token<u32>"); an async fn's body, "…::{async_fn#0}",
- * is the function's. Closures have no name of their own.
+ * "app::Vault<u8>::get_token<u32>"); a closure's or an async body's
+ * ("…::get_token::{closure#0}", "…::{async_fn#0}") is the enclosing
+ * function's: hiding more is safe. A path too long for the buffer counts as
+ * named like a pattern (its last segment is unknown).
  */
 static bool fn_redacted(const struct plan_redact *r, const char *path)
 {
@@ -343,15 +345,17 @@ static bool fn_redacted(const struct plan_redact *r, const char *path)
 		return false;
 	demangle__strip_args(path, buf, sizeof(buf));
 	end = buf + strlen(buf);
+	if (end - buf >= (ptrdiff_t)sizeof(buf) - 1)
+		return true;
 	for (;;) {
 		seg = buf;
 		for (p = buf; p + 2 <= end; p++)
 			if (p[0] == ':' && p[1] == ':')
 				seg = p + 2;
 		n = (size_t)(end - seg);
-		if (strncmp(seg, "{async_fn#", 10) || seg == buf)
+		if (seg[0] != '{' || seg == buf)
 			break;
-		end = seg - 2; /* the async fn's own segment */
+		end = seg - 2; /* the enclosing function's segment */
 	}
 	return r->text(r->ctx, seg, n, false);
 }

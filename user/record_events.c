@@ -10,21 +10,21 @@
 #include "fcode.h"
 #include "record_internal.h"
 
-static struct strbuf *panic_text(struct recorder *r, uint32_t tid)
+static struct panic_text *panic_text(struct recorder *r, uint32_t tid)
 {
 	struct panic_text *nt;
 	int i;
 
 	for (i = 0; i < r->ntexts; i++)
 		if (r->texts[i].tid == tid)
-			return &r->texts[i].text;
+			return &r->texts[i];
 	nt = realloc(r->texts, sizeof(*nt) * (r->ntexts + 1));
 	if (!nt)
 		return NULL;
 	r->texts = nt;
-	nt[r->ntexts].tid = tid;
+	nt[r->ntexts] = (struct panic_text){ .tid = tid };
 	sb_init(&nt[r->ntexts].text);
-	return &nt[r->ntexts++].text;
+	return &nt[r->ntexts++];
 }
 
 /*
@@ -68,22 +68,30 @@ static void frames_ev(const struct recorder *r, const struct rst_event *ev, int 
 				 .nolink = ev->flags & RST_EV_NOLINK };
 }
 
+/*
+ * The text goes with the panic only if none of the thread's events since its
+ * first part was lost: a part may be missing, or the text is an earlier
+ * panic's whose own panic event was lost.
+ */
 static int on_panic(struct recorder *r, const struct ev_view *v, const struct frames_ev *e)
 {
-	struct strbuf *sb = panic_text(r, v->ev->tid);
+	struct panic_text *pt = panic_text(r, v->ev->tid);
 	char *msg = NULL, *loc = NULL;
 	int err;
 
 	if (v->ev->type == RST_REC_PANIC_TEXT) {
-		if (sb && v->n == 1)
-			sb_putn(sb, (const char *)v->data[0], v->blob[0]->len);
+		if (pt && v->n == 1) {
+			if (!pt->text.len)
+				pt->first_seq = e->seq;
+			sb_putn(&pt->text, (const char *)v->data[0], v->blob[0]->len);
+		}
 		return frames__note(r->fr, e);
 	}
-	if (sb && sb->len)
-		parse_panic(sb->s, &msg, &loc);
+	if (pt && pt->text.len && !frames__lost_since(r->fr, e->tid, pt->first_seq, e->seq))
+		parse_panic(pt->text.s, &msg, &loc);
 	err = frames__panic(r->fr, e, msg, loc);
-	if (sb)
-		sb_reset(sb);
+	if (pt)
+		sb_reset(&pt->text);
 	return err;
 }
 

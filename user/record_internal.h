@@ -33,6 +33,7 @@ struct site_ref {
 /* Panic hook output collected per thread until its rust_panic event. */
 struct panic_text {
 	uint32_t tid;
+	uint64_t first_seq; /* the event number of its first part */
 	struct strbuf text;
 };
 

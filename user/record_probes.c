@@ -237,9 +237,11 @@ int rec_attach(struct recorder *r)
 	int64_t bad;
 	int e;
 
-	/* tests force losses with a tiny ring buffer */
+	/* tests force losses with a tiny ring buffer, or as if the scratch buffer were busy */
 	if (getenv("RSTRACE_RINGBUF_BYTES"))
 		co.ringbuf_bytes = (uint32_t)atol(getenv("RSTRACE_RINGBUF_BYTES"));
+	if (getenv("RSTRACE_TEST_BUSY"))
+		co.test_busy_every = (uint32_t)atol(getenv("RSTRACE_TEST_BUSY"));
 	if (attach_mode(&co.mode)) {
 		fprintf(stderr, "rstrace: RSTRACE_ATTACH must be auto, multi or perf\n");
 		return -EINVAL;

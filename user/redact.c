@@ -5,21 +5,32 @@
 #include "redact.h"
 #include "rustfmt.h"
 
+#define REDACT_CACHE 512
+
 /*
  * Parameter and field names are asked once per value decoded; the globs
- * are matched once per name. A name is known by its address (DWARF strings
- * live as long as the plans); a slot taken by another name is recomputed.
+ * are matched once per name and thread (the decoders run in parallel). A
+ * name is known by its address (DWARF strings live as long as the plans); a
+ * slot taken by another name is recomputed.
  */
+static __thread struct {
+	unsigned long id;
+	const char *name;
+	bool hit;
+} cache[REDACT_CACHE];
+static unsigned long last_id;
+
 static bool by_name(void *ctx, const char *name)
 {
 	struct redactor *r = ctx;
 	size_t h = (size_t)((uint64_t)(uintptr_t)name * 0x9e3779b97f4a7c15ull >> 40) % REDACT_CACHE;
 
-	if (r->cache[h].name != name) {
-		r->cache[h].hit = config__redacted(r->cfg, name);
-		r->cache[h].name = name;
+	if (cache[h].name != name || cache[h].id != r->id) {
+		cache[h].hit = config__redacted(r->cfg, name);
+		cache[h].name = name;
+		cache[h].id = r->id;
 	}
-	return r->cache[h].hit;
+	return cache[h].hit;
 }
 
 static bool by_text(void *ctx, const char *s, size_t n, bool cut)
@@ -33,6 +44,7 @@ const struct plan_redact *redactor__init(struct redactor *r, const struct config
 {
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
+	r->id = __atomic_add_fetch(&last_id, 1, __ATOMIC_RELAXED);
 	r->pr = (struct plan_redact){.name = by_name, .text = by_text, .ctx = r};
 	return cfg && cfg->nredact ? &r->pr : NULL;
 }

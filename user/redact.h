@@ -1,24 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The config's `redact` globs as record uses them: the answers the planner
- * and the decoder ask for (struct plan_redact), cached per name, and the
- * command line kept in session.command.
+ * and the decoder ask for (struct plan_redact), cached per name and thread,
+ * and the command line kept in session.command.
  */
 #ifndef REDACT_H
 #define REDACT_H
 #include "config.h"
 #include "plan.h"
 
-#define REDACT_CACHE 512
-
 struct redactor {
 	struct plan_redact pr;
 	const struct config *cfg;
-	/* answers by the address of a name that outlives the plans; direct-mapped */
-	struct {
-		const char *name;
-		bool hit;
-	} cache[REDACT_CACHE];
+	unsigned long id; /* what its cached answers are kept under */
 };
 
 /* What plan_ctx.redact takes: NULL when cfg has no pattern (nothing to hide or to ask). */

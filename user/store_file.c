@@ -17,12 +17,15 @@
 
 /* The files SQLite keeps beside a database, and replays into it when present. */
 static const char *const sides[] = { "-wal", "-shm", "-journal" };
+#define NSIDES (int)(sizeof(sides) / sizeof(sides[0]))
 
 struct store_file {
-	char *path; /* where the trace goes */
+	char *path; /* where the trace goes, in a directory resolved and checked once */
+	char *given; /* path as the user gave it: for messages */
 	char *tmp; /* where it is written until published */
 	int lock_fd; /* the trace's file, flock()ed while this rstrace writes it */
 	bool published; /* moved from tmp to path */
+	struct stat journal; /* the empty PATH-journal made at publish (st_ino 0: none) */
 	struct store_opts opts;
 };
 
@@ -129,7 +132,7 @@ static bool is_trace(int fd, const char *path)
 static int check_existing(const struct store_file *f, const struct stat *ls, char *err,
 			  size_t errlen)
 {
-	const char *path = f->path;
+	const char *path = f->path, *shown = f->given;
 	struct stat fs;
 	bool trace;
 	int fd, e = 0;
@@ -137,7 +140,7 @@ static int check_existing(const struct store_file *f, const struct stat *ls, cha
 	if (f->opts.keep_ino && ls->st_dev == f->opts.keep_dev &&
 	    ls->st_ino == f->opts.keep_ino) {
 		snprintf(err, errlen, "%s is the program being traced: choose another file for "
-			 "the trace", path);
+			 "the trace", shown);
 		return -ETXTBSY;
 	}
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -146,23 +149,23 @@ static int check_existing(const struct store_file *f, const struct stat *ls, cha
 			return 0;
 		e = -errno;
 		snprintf(err, errlen, "cannot read %s to check that it is an rstrace trace: %s; "
-			 "pass --force to replace it anyway", path, strerror(-e));
+			 "pass --force to replace it anyway", shown, strerror(-e));
 		return e;
 	}
 	trace = is_trace(fd, path);
 	if (fstat(fd, &fs) || !same_file(&fs, ls)) {
-		snprintf(err, errlen, "%s changed while rstrace checked it: try again", path);
+		snprintf(err, errlen, "%s changed while rstrace checked it: try again", shown);
 		e = -EAGAIN;
 	} else if ((e = try_lock(fd, LOCK_SH))) {
 		if (trace)
 			snprintf(err, errlen, "another rstrace is writing %s: wait for it to "
-				 "finish, or choose another file", path);
+				 "finish, or choose another file", shown);
 		else
 			snprintf(err, errlen, "%s is locked by another process: choose another "
-				 "file", path);
+				 "file", shown);
 	} else if (!trace && !f->opts.force) {
 		snprintf(err, errlen, "%s exists and is not an rstrace trace: pass --force to "
-			 "replace it, or choose another file", path);
+			 "replace it, or choose another file", shown);
 		e = -EEXIST;
 	}
 	close(fd);
@@ -177,7 +180,7 @@ static int check_existing(const struct store_file *f, const struct stat *ls, cha
  */
 static int check_target(const struct store_file *f, char *err, size_t errlen)
 {
-	const char *path = f->path;
+	const char *path = f->path, *shown = f->given;
 	struct stat ls;
 	char *side;
 	size_t i;
@@ -187,24 +190,24 @@ static int check_target(const struct store_file *f, char *err, size_t errlen)
 		if (S_ISLNK(ls.st_mode)) {
 			snprintf(err, errlen, "%s is a symbolic link: rstrace never writes "
 				 "through a link; give the file it points to, or remove the link",
-				 path);
+				 shown);
 			return -ELOOP;
 		}
 		if (S_ISDIR(ls.st_mode)) {
 			snprintf(err, errlen, "%s is a directory: give a file name for the trace "
-				 "(e.g. -o %s/trace.sqlite)", path, path);
+				 "(e.g. -o %s/trace.sqlite)", shown, shown);
 			return -EISDIR;
 		}
 		if (!S_ISREG(ls.st_mode)) {
 			snprintf(err, errlen, "%s is %s: rstrace writes the trace to a new regular "
 				 "file and never replaces anything else; choose another file",
-				 path, kind(ls.st_mode));
+				 shown, kind(ls.st_mode));
 			return -EEXIST;
 		}
 		e = check_existing(f, &ls, err, errlen);
 	} else if (errno != ENOENT) {
 		e = -errno;
-		snprintf(err, errlen, "cannot write the trace to %s: %s", path, strerror(-e));
+		snprintf(err, errlen, "cannot write the trace to %s: %s", shown, strerror(-e));
 	}
 	for (i = 0; i < sizeof(sides) / sizeof(sides[0]) && !e; i++) {
 		side = with_suffix(path, sides[i]);
@@ -213,7 +216,7 @@ static int check_target(const struct store_file *f, char *err, size_t errlen)
 		if (lstat(side, &ls) == 0 && !S_ISREG(ls.st_mode)) {
 			snprintf(err, errlen, "%s is %s, where SQLite keeps a part of the "
 				 "database %s: remove it, or choose another file", side,
-				 kind(ls.st_mode), path);
+				 kind(ls.st_mode), shown);
 			e = -EEXIST;
 		}
 		free(side);
@@ -352,15 +355,16 @@ static int create_tmp(struct store_file *f, char *err, size_t errlen)
 }
 
 /*
- * Empty base-wal and base-shm, 0600, so that SQLite opens these and not ones
- * planted after the old ones were removed; made[i]: sides[i] was created.
+ * Empty base-wal, -shm and -journal, 0600, so that SQLite opens these and not
+ * ones planted after the old ones were removed (an empty journal is not hot:
+ * nothing is replayed); made[i]: sides[i] was created.
  */
-static int precreate_sides(const char *base, bool made[2], char *err, size_t errlen)
+static int precreate_sides(const char *base, bool made[NSIDES], char *err, size_t errlen)
 {
 	char *side;
 	int i, fd, e = 0;
 
-	for (i = 0; i < 2 && !e; i++) {
+	for (i = 0; i < NSIDES && !e; i++) {
 		side = with_suffix(base, sides[i]);
 		if (!side)
 			return -ENOMEM;
@@ -380,17 +384,85 @@ static int precreate_sides(const char *base, bool made[2], char *err, size_t err
 	return e;
 }
 
-static void unmake_sides(const char *base, const bool made[2])
+static void unmake_sides(const char *base, const bool made[NSIDES])
 {
 	char *side;
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NSIDES; i++) {
 		side = made[i] ? with_suffix(base, sides[i]) : NULL;
 		if (side)
 			unlink(side);
 		free(side);
 	}
+}
+
+/* Users that may write where the trace goes: root, the caller, the user sudo ran it for. */
+static bool trusted_owner(uid_t uid)
+{
+	const char *sudo = getenv("SUDO_UID");
+
+	return uid == 0 || uid == geteuid() ||
+	       (geteuid() == 0 && sudo && strtoul(sudo, NULL, 10) == (unsigned long)uid);
+}
+
+/*
+ * path with its directory resolved (no link left in it), after checking that
+ * directory and each one above it: owned by a trusted user and writable by
+ * nobody else, unless sticky. Another user who can rename entries there could
+ * swap a name rstrace checked (the trace, the side files SQLite opens by
+ * name, a directory on the way) for one of theirs between check and use.
+ */
+static char *resolve_dir(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup("."), *real = NULL;
+	char *out = NULL, *p, c;
+	struct stat st;
+
+	if (!dir)
+		return NULL;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		snprintf(err, errlen, "%s names a directory: give a file name for the trace", path);
+		goto cleanup;
+	}
+	real = realpath(*dir ? dir : "/", NULL);
+	if (!real) {
+		snprintf(err, errlen, "cannot write the trace in %s: %s", *dir ? dir : "/",
+			 strerror(errno));
+		goto cleanup;
+	}
+	for (p = real;; p++) {
+		if (*p && *p != '/')
+			continue;
+		c = *p;
+		*p = 0;
+		if (lstat(*real ? real : "/", &st)) {
+			snprintf(err, errlen, "cannot write the trace %s: %s: %s", path,
+				 *real ? real : "/", strerror(errno));
+			goto cleanup;
+		}
+		if (!S_ISDIR(st.st_mode) || !trusted_owner(st.st_uid) ||
+		    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))) {
+			snprintf(err, errlen, "cannot write the trace %s: %s is %s (mode %04o, "
+				 "owner uid %u), who could swap the files rstrace makes there; "
+				 "choose a directory only you or root can write", path,
+				 *real ? real : "/",
+				 !trusted_owner(st.st_uid) ? "another user's directory"
+							   : "writable by other users",
+				 (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+			goto cleanup;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	if (asprintf(&out, "%s/%s", strcmp(real, "/") ? real : "", base) < 0)
+		out = NULL;
+cleanup:
+	free(dir);
+	free(real);
+	return out;
 }
 
 int store_file__open(const char *path, const struct store_opts *opts, struct store_file **out,
@@ -409,10 +481,12 @@ int store_file__open(const char *path, const struct store_opts *opts, struct sto
 	f->lock_fd = -1;
 	if (opts)
 		f->opts = *opts;
-	f->path = strdup(path);
-	f->tmp = with_suffix(path, TMP_SUFFIX);
-	if (!f->path || !f->tmp) {
-		e = -ENOMEM;
+	err[0] = 0;
+	f->given = strdup(path);
+	f->path = resolve_dir(path, err, errlen);
+	f->tmp = f->path ? with_suffix(f->path, TMP_SUFFIX) : NULL;
+	if (!f->given || !f->path || !f->tmp) {
+		e = err[0] ? -EACCES : -ENOMEM;
 		goto cleanup;
 	}
 	/* tmp first: a running rstrace's lock on path is checked once ours is held */
@@ -447,8 +521,9 @@ bool store_file__holds(const struct store_file *f, const char *name)
 
 int store_file__publish(struct store_file *f, char *err, size_t errlen)
 {
-	bool made[2] = { false, false };
-	int e;
+	bool made[NSIDES] = { false };
+	char *dir, *journal;
+	int e, fd;
 
 	/* again: path may have changed since the start */
 	e = check_target(f, err, errlen);
@@ -467,12 +542,25 @@ int store_file__publish(struct store_file *f, char *err, size_t errlen)
 		return e;
 	}
 	f->published = true;
+	journal = with_suffix(f->path, "-journal");
+	if (!journal || lstat(journal, &f->journal))
+		f->journal.st_ino = 0;
+	free(journal);
+	/* the rename reaches the disk with the directory: after a crash, the trace is not a stale tmp */
+	dir = strndup(f->path, (size_t)(strrchr(f->path, '/') - f->path));
+	fd = dir ? open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
 	return 0;
 }
 
 void store_file__close(struct store_file *f)
 {
 	struct stat ls, fs;
+	char *journal;
 
 	if (!f)
 		return;
@@ -482,9 +570,15 @@ void store_file__close(struct store_file *f)
 		unlink(f->tmp);
 		remove_sides(f->tmp);
 	}
+	/* the empty -journal made at publish, if SQLite left it as it was */
+	journal = f->published && f->journal.st_ino ? with_suffix(f->path, "-journal") : NULL;
+	if (journal && lstat(journal, &ls) == 0 && same_file(&ls, &f->journal) && !ls.st_size)
+		unlink(journal);
+	free(journal);
 	if (f->lock_fd >= 0)
 		close(f->lock_fd);
 	free(f->path);
+	free(f->given);
 	free(f->tmp);
 	free(f);
 }

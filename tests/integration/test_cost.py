@@ -115,14 +115,18 @@ def session_ended(db):
         return False
 
 
-def attach_and_interrupt(label, binary, env=None, min_probes=1, second_sigint=False):
+def attach_and_interrupt(label, binary, env=None, min_probes=1, second_sigint=False, extra=()):
     """-p on a running generated program, SIGINT once it records; the program must run on.
     second_sigint: a second SIGINT once the database is complete (per-probe perf events are
     still being removed then): rstrace must leave at once, 130, database valid."""
     db = os.path.join(OUT, label + ".sqlite")
+    # a trace a previous run left there would satisfy the waits below too early
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
     prog = subprocess.Popen([binary, "stdin", "20"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     check(label + ": program started", prog.stdout.readline().strip() == "ready")
-    tr = subprocess.Popen([RSTRACE, "record", "-q", "-p", str(prog.pid), "-o", db],
+    tr = subprocess.Popen([RSTRACE, "record", "-q", "-p", str(prog.pid), "-o", db] + list(extra),
                           env=dict(os.environ, **(env or {})))
     # probes are in once the code in memory differs from the file; then wait for frames
     wait_for(lambda: text_diff(prog.pid, binary))
@@ -180,9 +184,10 @@ def check_complete(label, db):
 
 def many_probes():
     binary = build(1600)
-    # ret probes everywhere: every probe then has an address of its own to count
+    # ret probes everywhere: every probe then has an address of its own to count; no rate
+    # limit, which would remove the probes of the functions it stops
     db, links, perf = attach_and_interrupt("many", binary, env={"RSTRACE_RET_PROBES": "1"},
-                                           min_probes=3000)
+                                           min_probes=3000, extra=("--max-rate", "0"))
     sess = check_complete("many", db)
     if sess:
         check("many: 3,000+ probes attached", sess[2] >= 3000, sess[2])

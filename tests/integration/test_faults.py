@@ -3,7 +3,7 @@
 
 - kill -9 of rstrace mid-trace: the database has the thread rows and counters
   of its last commit and says it is unfinished; tree/report say so.
-- Forced losses (a tiny ring buffer): each thread's losses are counted
+- Forced losses (a tiny ring buffer; the busy-scratch path, every 7th event): each thread's losses are counted
   exactly; a call whose caller's entry was lost is marked and never parented
   to its grandparent; a frame whose exit was lost is never closed by another
   call's exit.
@@ -58,6 +58,13 @@ def wait_for(pred, timeout=HANG):
             return v
         time.sleep(0.05)
     return pred()
+
+
+def remove_trace(db):
+    """A trace a previous run left at db would satisfy the waits on it too early."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
 
 
 def query(db, sql, args=()):
@@ -123,6 +130,7 @@ def kill9():
     """rstrace killed mid-trace: what the database says afterwards."""
     binary = build("kill9", KILL_SRC)
     db = os.path.join(OUT, "kill9.sqlite")
+    remove_trace(db)
     tr = subprocess.Popen([RSTRACE, "record", "-q", "-o", db, "--", binary], stdout=subprocess.DEVNULL)
     # two threads with events committed (every 200 ms), then the kill
     wait_for(lambda: (query(db, "select count(*) from thread where events > 0") or [[0]])[0][0] >= 2)
@@ -220,31 +228,33 @@ fn main() {
 """
 
 
-def forced_loss():
-    """An 8 KiB ring buffer drains every 20 ms: most events are lost, in runs."""
+def forced_loss(label, knob):
+    """Events lost in BPF: with an 8 KiB ring buffer drained every 20 ms (most lost, in
+    runs), or dropped as when the per-CPU scratch buffer is busy (every 7th event of a CPU:
+    another thread's probe preempted the one building an event there)."""
     n = 20000
     binary = build("loss", LOSS_SRC)
-    db = os.path.join(OUT, "loss.sqlite")
+    db = os.path.join(OUT, "%s.sqlite" % label)
     r = subprocess.run([RSTRACE, "record", "-q", "--max-rate", "0", "-o", db, "--", binary, str(n)],
-                       capture_output=True, text=True, timeout=HANG,
-                       env=dict(os.environ, RSTRACE_RINGBUF_BYTES="8192"))
+                       capture_output=True, text=True, timeout=HANG, env=dict(os.environ, **knob))
     workers = dict((m.group(1), int(m.group(2))) for m in re.finditer(r"thread (\d+) calls (\d+)", r.stdout))
-    check("loss: program output and exit status pass through", r.returncode == 0 and len(workers) == 2,
+    check(label + ": program output and exit status pass through", r.returncode == 0 and len(workers) == 2,
           (r.returncode, r.stdout[-200:], r.stderr[-300:]))
     sess = query(db, "select events, events_lost, state from session")[0]
     threads = dict((str(t[0]), t[1:]) for t in query(db, "select tid, events, events_lost from thread"))
-    check("loss: events were lost (the point of the tiny ring buffer) and rstrace says so",
+    check(label + ": events were lost (the point of %s) and rstrace says so"
+          % " ".join("%s=%s" % kv for kv in knob.items()),
           sess[1] > 0 and "events lost" in r.stderr, (sess, r.stderr[-300:]))
     # every event of a worker thread, recorded or lost: t0/t1, tid and run (2 each), 3 calls a round
     want = 2 * (3 + 3 * n)
-    check("loss: per thread, events + events_lost = its events exactly (%s)" %
+    check(label + ": per thread, events + events_lost = its events exactly (%s)" %
           ", ".join("%s: %d+%d" % (t, threads.get(t, (0, 0))[0], threads.get(t, (0, 0))[1]) for t in workers),
           all(sum(threads.get(t, (0, 0))) == want for t in workers), (want, threads))
-    check("loss: the session's counts are the threads' sums",
+    check(label + ": the session's counts are the threads' sums",
           sess[0] == sum(t[0] for t in threads.values()) and sess[1] == sum(t[1] for t in threads.values()),
           (sess, threads))
     gaps = dict((str(g[0]), g[1]) for g in query(db, "select thread_id, sum(events) from gap group by 1"))
-    check("loss: the gap rows add up to each thread's losses",
+    check(label + ": the gap rows add up to each thread's losses",
           all(gaps.get(t, 0) == threads[t][1] for t in threads), (gaps, threads))
 
     rows = query(db, "select fr.id, fr.parent_id, fr.thread_id, f.name, fr.args, fr.ret, fr.status, "
@@ -299,15 +309,15 @@ def forced_loss():
             lost_exits += 1
             if x[5] is not None or x[9] is not None:
                 bad_ret.append((x[:4], x[5], x[9]))
-    check("loss: a recorded caller is always the parent (never a grandparent, never marked)",
+    check(label + ": a recorded caller is always the parent (never a grandparent, never marked)",
           not bad_parent, bad_parent[:5])
-    check("loss: %d calls whose caller's entry was lost: parent NULL, parent_lost = callers lost, "
+    check(label + ": %d calls whose caller's entry was lost: parent NULL, parent_lost = callers lost, "
           "ancestor_id = nearest recorded caller" % marked, marked > 0 and not bad_mark, (marked, bad_mark[:5]))
-    check("loss: %d frames whose exit was lost end 'lost' without a value; every 'returned' has its "
+    check(label + ": %d frames whose exit was lost end 'lost' without a value; every 'returned' has its "
           "own value" % lost_exits, not bad_ret and statuses <= {"returned", "lost"},
           (bad_ret[:5], statuses))
     rc, out, _ = run_view("tree", db)
-    check("loss: rstrace tree shows the gaps and the calls whose caller was lost",
+    check(label + ": rstrace tree shows the gaps and the calls whose caller was lost",
           rc == 0 and re.search(r"^# \d+ of \d+ events lost", out, re.M) and
           re.search(r"⋯ \d+ events? lost", out) and re.search(r"\| +⋯ loss::(inner|middle|outer)\(", out) and
           re.search(r"^# thread \d+ \(loss\): \d+ events lost", out, re.M), out[:600])
@@ -365,6 +375,7 @@ fn main() {
 def forward(binary, sig, mode, want_rc):
     label = "%s (%s)" % (signal.Signals(sig).name, mode)
     db = os.path.join(OUT, "signal-%s-%d.sqlite" % (mode, sig))
+    remove_trace(db)
     tr = subprocess.Popen([RSTRACE, "record", "-q", "-o", db, "--", binary, mode],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ready = tr.stdout.readline().strip()
@@ -677,7 +688,8 @@ def main():
         return 1
     os.makedirs(OUT, exist_ok=True)
     kill9()
-    forced_loss()
+    forced_loss("loss", {"RSTRACE_RINGBUF_BYTES": "8192"})
+    forced_loss("busy", {"RSTRACE_TEST_BUSY": "7"})
     signals()
     disk_full()
     stress()

@@ -111,6 +111,41 @@ def fresh_trace(db, svc, n=3):
     return snapshot(db)
 
 
+def test_shared_dirs(d, svc):
+    """A directory others may write (not sticky), or one of another user, even above the
+    trace's: they could swap what rstrace checked. Sticky (like /tmp): fine."""
+    for label, mode, owner, sub in (("world-writable", 0o777, 0, False),
+                                    ("group-writable", 0o770, 0, False),
+                                    ("another user's", 0o755, 65534, False),
+                                    ("world-writable, above it", 0o777, 0, True)):
+        top = os.path.join(d, "shared")
+        if os.path.lexists(top):
+            shutil.rmtree(top)
+        os.mkdir(top)
+        where = os.path.join(top, "sub") if sub else top
+        if sub:
+            os.mkdir(where)
+        os.chown(top, owner, -1)
+        os.chmod(top, mode)
+        db = os.path.join(where, "t.sqlite")
+        rc, out, err = record(["-o", db, "--", svc, "3"])
+        why = "another user's directory" if owner else "writable by other users"
+        check("-o in a directory %s: refused, nothing written" % label,
+              rc == 1 and out == "" and os.listdir(where) == [] and first(err) ==
+              "rstrace: cannot write the trace %s: %s is %s (mode %04o, owner uid %d), who could "
+              "swap the files rstrace makes there; choose a directory only you or root can write"
+              % (db, os.path.realpath(top), why, mode, owner), (rc, err, os.listdir(where)))
+    shutil.rmtree(top)
+    os.mkdir(top)
+    os.chmod(top, 0o1777)
+    db = os.path.join(top, "t.sqlite")
+    want = subprocess.run([svc, "3"], capture_output=True, timeout=120).returncode
+    rc, out, err = record(["-o", db, "--", svc, "3"])
+    check("-o in a sticky world-writable directory: traced, no side file left",
+          rc == want and sorted(os.listdir(top)) == ["t.sqlite"], (rc, want, err, os.listdir(top)))
+    shutil.rmtree(top)
+
+
 def test_output_refusals(d, svc):
     db = os.path.join(d, "t.sqlite")
 
@@ -569,7 +604,7 @@ def main():
     # for the runs as nobody: a directory it may write, with copies of rstrace and the
     # fixture (the checkout may not be reachable by other users)
     nbdir = tempfile.mkdtemp(prefix="rstrace-safety-")
-    os.chmod(nbdir, 0o777)
+    os.chmod(nbdir, 0o1777)  # like /tmp: others may add files, not swap rstrace's
     nb = {"dir": nbdir, "svc": os.path.join(nbdir, "service"), "rstrace": os.path.join(nbdir, "rstrace")}
     shutil.copy(svc, nb["svc"])
     shutil.copy(RSTRACE, nb["rstrace"])
@@ -577,6 +612,7 @@ def main():
         os.chmod(p, 0o755)
 
     test_output_refusals(d, svc)
+    test_shared_dirs(d, svc)
     test_symlinks(d, svc)
     test_symlink_race(d, svc)
     test_failed_start(d, svc, nb)

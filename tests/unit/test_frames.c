@@ -137,6 +137,52 @@ static void links(void)
 	sqlite3_close(db);
 }
 
+/*
+ * Frames a panic leaves open: unwound while nothing was lost since it
+ * started; lost once events were (the catch that ended it may be one).
+ */
+static void panics(void)
+{
+	struct store *st = open_store();
+	struct frames *fr;
+	struct frames_ev e;
+	sqlite3 *db;
+
+	CHECK(frames__new(st, &fr) == 0);
+	/* thread 7: a, b under a, a panic in b; nothing lost */
+	e = ev(1, 0, 0, 0, 1, 0x1000);
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	e = ev(2, 1, 1, 1, 2, 0x0f00);
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	e = ev(3, 2, 0, 2, 0, 0x0e00);
+	CHECK(frames__panic(fr, &e, "boom", "src/x.rs:1:1") == 0);
+	CHECK(!frames__lost_since(fr, 7, 1, 4));
+	/* thread 8: a; a panic; 3-4 lost (the catch among them); c entered after */
+	e = ev(1, 0, 0, 0, 1, 0x1000);
+	e.tid = 8;
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	e = ev(2, 1, 0, 1, 0, 0x0f00);
+	e.tid = 8;
+	CHECK(frames__panic(fr, &e, NULL, NULL) == 0);
+	e = ev(5, 0, 0, 0, 3, 0x1000);
+	e.tid = 8;
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	CHECK(frames__lost_since(fr, 8, 2, 6));
+	CHECK(!frames__lost_since(fr, 8, 5, 6));
+	CHECK(frames__lost_since(fr, 8, 5, 7)); /* 6 not received before 7 */
+	CHECK(frames__finish(fr, FS_OPEN) == 0);
+	CHECK(store__flush(st) == 0);
+	frames__free(fr);
+	store__close(st);
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK_STR(row(db, 1), "-|-|-|unwound|-"); /* a, thread 7 */
+	CHECK_STR(row(db, 2), "1|-|-|unwound|-"); /* b */
+	CHECK_STR(row(db, 3), "-|-|-|lost|-"); /* a, thread 8: entered before the loss */
+	CHECK_STR(row(db, 4), "-|-|-|lost|-"); /* c: after it, but the catch may be lost */
+	sqlite3_close(db);
+}
+
 struct order {
 	int next, bad, committed;
 };
@@ -196,6 +242,8 @@ int main(void)
 		return 1;
 	close(fd);
 	links();
+	unlink(path);
+	panics();
 	pipeline();
 	unlink(path);
 	return unit_done("test_frames");
