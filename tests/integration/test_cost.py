@@ -19,13 +19,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 
 import gen  # noqa: E402
-from harness import RSTRACE, ROOT, check, finish, rustc  # noqa: E402
+from harness import RSTRACE, ROOT, check, finish, remove_trace, rustc, wait_for  # noqa: E402
 
 OUT = os.path.join(os.environ.get("RSTRACE_BUILD", os.path.join(ROOT, "build")), "it-cost")
 HANG = 120  # seconds: only a hang takes this long
@@ -85,16 +84,6 @@ def link_exists(link_id):
     return r.returncode == 0
 
 
-def wait_for(pred, timeout=HANG):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    return pred()
-
-
 def frames_count(db):
     try:
         con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
@@ -120,10 +109,7 @@ def attach_and_interrupt(label, binary, env=None, min_probes=1, second_sigint=Fa
     second_sigint: a second SIGINT once the database is complete (per-probe perf events are
     still being removed then): rstrace must leave at once, 130, database valid."""
     db = os.path.join(OUT, label + ".sqlite")
-    # a trace a previous run left there would satisfy the waits below too early
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        if os.path.exists(db + suffix):
-            os.unlink(db + suffix)
+    remove_trace(db)
     prog = subprocess.Popen([binary, "stdin", "20"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     check(label + ": program started", prog.stdout.readline().strip() == "ready")
     tr = subprocess.Popen([RSTRACE, "record", "-q", "-p", str(prog.pid), "-o", db] + list(extra),

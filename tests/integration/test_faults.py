@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import RSTRACE, ROOT, check, finish, rustc  # noqa: E402
+from harness import RSTRACE, ROOT, check, finish, remove_trace, rustc, wait_for  # noqa: E402
 
 OUT = os.path.join(os.environ.get("RSTRACE_BUILD", os.path.join(ROOT, "build")), "it-faults")
 HANG = 120  # seconds: only a hang takes this long
@@ -48,23 +48,6 @@ def build(name, src, opt=0):
             f.write(src)
         rustc("-g", "-C", "opt-level=%d" % opt, path, "-o", binary)
     return binary
-
-
-def wait_for(pred, timeout=HANG):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    return pred()
-
-
-def remove_trace(db):
-    """A trace a previous run left at db would satisfy the waits on it too early."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        if os.path.exists(db + suffix):
-            os.unlink(db + suffix)
 
 
 def query(db, sql, args=()):
