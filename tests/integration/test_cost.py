@@ -110,7 +110,9 @@ def attach_and_interrupt(label, binary, env=None, min_probes=1, second_sigint=Fa
     still being removed then): rstrace must leave at once, 130, database valid."""
     db = os.path.join(OUT, label + ".sqlite")
     remove_trace(db)
-    prog = subprocess.Popen([binary, "stdin", "20"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    # 200 ms in each round's sleep: a stop lands between two rounds (nothing in flight to
+    # close as detached) only in the ~30 us from one round's return to the next one's entry
+    prog = subprocess.Popen([binary, "stdin", "200"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     check(label + ": program started", prog.stdout.readline().strip() == "ready")
     tr = subprocess.Popen([RSTRACE, "record", "-q", "-p", str(prog.pid), "-o", db] + list(extra),
                           env=dict(os.environ, **(env or {})))
