@@ -101,7 +101,7 @@ int plan__build(const struct plan_ctx *c, struct rfunc *f, struct plan_func *out
 		size_t whylen);
 void plan__free(struct plan_func *pf);
 
-/* Field i of struct t is named like a redact pattern (tuple fields __0… never are). */
+/* Field i of struct t is named like a redact pattern (a tuple field: by its type's name). */
 bool plan__field_redacted(const struct plan_redact *r, const struct rtype *t, int i);
 
 /* The DEREF step following the pointer at in-element offset off of step s, made for pointee t. */

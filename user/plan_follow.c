@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "plan_follow.h"
@@ -19,6 +20,39 @@ int steps__add(struct step_builder *b, const struct rst_step *st, struct rtype *
 }
 
 /*
+ * The fields of a tuple struct or tuple variant have no names: the type's
+ * stands for them all (`Auth::Token(String)` for *token*), as written and
+ * in snake_case (`ApiKey(String)` for api_?ey). Tuples and closure
+ * environments are named by punctuation and never match.
+ */
+static bool tuple_redacted(const struct plan_redact *r, const struct rtype *t)
+{
+	const char *n = t->debug_name;
+	char snake[256];
+	size_t i, k = 0;
+	bool camel = false;
+
+	if (!n || !(isalpha((unsigned char)n[0]) || n[0] == '_'))
+		return false;
+	if (r->name(r->ctx, n))
+		return true;
+	for (i = 0; n[i]; i++) {
+		unsigned char c = (unsigned char)n[i], prev = i ? (unsigned char)n[i - 1] : 0;
+
+		if (k + 2 >= sizeof(snake))
+			return true; /* not compared both ways: hide rather than guess */
+		/* rustc's snake_case: HttpServer, HTTPServer -> http_server */
+		if (i && isupper(c) && (islower(prev) || isdigit(prev) ||
+					(isupper(prev) && islower((unsigned char)n[i + 1])))) {
+			snake[k++] = '_';
+			camel = true;
+		}
+		snake[k++] = (char)tolower(c);
+	}
+	return camel && r->text(r->ctx, snake, k, false);
+}
+
+/*
  * Tuple fields (__0, __1, …) are positions, not names. rustc names a
  * closure's by-reference capture `_ref__NAME`: the name matched is the
  * variable's, as in the source.
@@ -27,7 +61,11 @@ bool plan__field_redacted(const struct plan_redact *r, const struct rtype *t, in
 {
 	const char *n;
 
-	if (!r || i < 0 || i >= t->nfields || t->tuple_fields || !(n = t->fields[i].name))
+	if (!r || i < 0 || i >= t->nfields)
+		return false;
+	if (t->tuple_fields)
+		return tuple_redacted(r, t);
+	if (!(n = t->fields[i].name))
 		return false;
 	if (n[0] == '_' && n[1] == '_' && n[2] >= '0' && n[2] <= '9')
 		return false;

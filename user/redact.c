@@ -90,6 +90,44 @@ static int split(const struct config *cfg, const char *arg, size_t *keep)
 	return !eq && key > arg && key_redacted(cfg, key, strlen(key)) ? 2 : 0;
 }
 
+/*
+ * A URL's password, wherever in arg (`--db=postgres://app:pw@host/db`):
+ * the bytes between the ':' of its userinfo and the '@' that ends it.
+ * Returns where they start, *n their length; NULL if arg has none.
+ */
+static const char *url_password(const char *arg, size_t *n)
+{
+	const char *p = arg, *auth, *end, *at, *colon;
+
+	while ((p = strstr(p, "://"))) {
+		auth = p + 3;
+		end = auth + strcspn(auth, "/?#");
+		at = memrchr(auth, '@', (size_t)(end - auth));
+		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon) {
+			*n = (size_t)(at - colon - 1);
+			return colon + 1;
+		}
+		p = auth;
+	}
+	return NULL;
+}
+
+/* arg's first keep bytes, with a URL password in them replaced. */
+static void put_kept(struct strbuf *sb, const char *arg, size_t keep)
+{
+	const char *pw;
+	size_t n;
+
+	while ((pw = url_password(arg, &n)) && (size_t)(pw - arg) + n <= keep) {
+		sb_putn(sb, arg, (size_t)(pw - arg));
+		sb_puts(sb, PLAN_REDACTED);
+		keep -= (size_t)(pw - arg) + n;
+		arg = pw + n;
+	}
+	sb_putn(sb, arg, keep);
+}
+
 char *redact__command(const struct config *cfg, char *const *argv, int argc)
 {
 	bool any = cfg && cfg->nredact;
@@ -109,7 +147,10 @@ char *redact__command(const struct config *cfg, char *const *argv, int argc)
 		keep = strlen(argv[i]);
 		/* the program's own path is no option */
 		how = i && any ? split(cfg, argv[i], &keep) : 0;
-		sb_putn(&sb, argv[i], keep);
+		if (i && any)
+			put_kept(&sb, argv[i], keep);
+		else
+			sb_putn(&sb, argv[i], keep);
 		if (how == 1)
 			sb_puts(&sb, PLAN_REDACTED);
 	}

@@ -22,8 +22,9 @@ const struct plan_redact *redactor__init(struct redactor *r, const struct config
  * argv[0..argc) joined by spaces, each value whose key is named like a
  * pattern replaced by PLAN_REDACTED: `--key=value`, `-key=value` and
  * `KEY=value`, and the argument after a `--key` or `-key` without '='
- * (whether the program's option takes one is unknown, so it always is).
- * Keys match as written and with '-' and '_' swapped. Caller frees.
+ * (whether the program's option takes one is unknown, so it always is),
+ * and the password of any URL (`scheme://user:PASSWORD@host`). Keys match
+ * as written and with '-' and '_' swapped. Caller frees.
  */
 char *redact__command(const struct config *cfg, char *const *argv, int argc);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Issue J: secrets. tests/fixtures/secrets.rs passes distinctive secrets in
-struct fields (one level down too), enum variant fields, a Vec, inline bytes,
+struct fields (one level down too), enum variant fields, tuple variants and
+tuple structs named like a pattern, a Vec, inline bytes,
 closure captures (by reference and by value), map entries whose key is named
 like a pattern, return values of functions named like one (an async fn too),
 a parameter, and its command line; each next to a non-secret neighbour.
@@ -27,9 +28,10 @@ PATTERNS = ["*password*", "*token*", "api_?ey", "SECRET*"]
 CONFIG = "[trace]\nredact = [%s]\n" % ", ".join('"%s"' % p for p in PATTERNS)
 FLAGS = [a for p in PATTERNS for a in ("--redact", p)]
 ARGS = ["--password=pw-CMDLINE-6b1f0e", "--user", "NONSECRET-cmduser", "--api-token", "tk-CMDLINE-93ad27",
-        "-api_key", "key-CMDLINE-0c5e8b", "--passenger=NONSECRET-seat", "--mode", "fast"]
+        "-api_key", "key-CMDLINE-0c5e8b", "--passenger=NONSECRET-seat", "--mode", "fast",
+        "--db=postgres://app:pw-URL-5f1c@db:5432/x"]
 ARGS_REDACTED = ("--password=<redacted> --user NONSECRET-cmduser --api-token <redacted> -api_key <redacted> "
-                 "--passenger=NONSECRET-seat --mode fast")
+                 "--passenger=NONSECRET-seat --mode fast --db=postgres://app:<redacted>@db:5432/x")
 
 
 def debug_bytes(b):
@@ -39,10 +41,10 @@ def debug_bytes(b):
 SECRETS = ["pw-FIELD-91c2e7", "pw-NESTED-4b8d11", "key-VEC-a09f", debug_bytes(b"key-VEC-a09f"), "sc4Z",
            debug_bytes(b"sc4Z"), "pw-VARIANT-3e6f20", "tok-VARIANT-c81d5a", "tok-RET-7f3a9c", "tok-ASYNC-2d9e61",
            "pw-MADE-e5d1b0", "tok-MAP-55e0b3", "pw-BTREE-d4c7a8", "pw-PARAM-0aa7e1", "sec-CLOSURE-8a2b6d",
-           "sec-MOVED-7c0e94", "pw-CMDLINE-6b1f0e", "tk-CMDLINE-93ad27", "key-CMDLINE-0c5e8b"]
+           "sec-MOVED-7c0e94", "tok-TUPLE-6c2d", "key-TUPLE-b7e3", "pw-CMDLINE-6b1f0e", "tk-CMDLINE-93ad27", "key-CMDLINE-0c5e8b", "pw-URL-5f1c"]
 # Written with the secrets (same rows): once they are in the files, so would the secrets be.
 NEIGHBOURS = ["NONSECRET-alice", "NONSECRET-bob", "NONSECRET-carol", "NONSECRET-frank", "NONSECRET-json",
-              "NONSECRET-home", "NONSECRET-gina", "NONSECRET-label", "NONSECRET-cmduser", "NONSECRET-seat"]
+              "NONSECRET-home", "NONSECRET-gina", "NONSECRET-label", "NONSECRET-tag", "NONSECRET-cmduser", "NONSECRET-seat"]
 WAIT_S = 60  # how long to wait for the neighbours to reach the files (a bound, not a measurement)
 
 S, U32, STRING = "&str", "u32", "alloc::string::String"
@@ -79,7 +81,10 @@ EXPECTED = {
         ([hidden("&secrets::Auth", 'Basic { user: "NONSECRET-carol", password: <redacted> }', "auth")],
          {"type": U32, "value": "32"}),
         ([hidden("&secrets::Auth", "Bearer { token: <redacted>, scope: 3 }", "auth")], {"type": U32, "value": "21"}),
-        ([arg("auth", "&secrets::Auth", "Anonymous(5)")], {"type": U32, "value": "5"})],
+        ([arg("auth", "&secrets::Auth", "Anonymous(5)")], {"type": U32, "value": "5"}),
+        ([hidden("&secrets::Auth", "Token { 0: <redacted> }", "auth")], {"type": U32, "value": "28"})],
+    "secrets::sign": [([hidden("&secrets::ApiKey", "ApiKey { 0: <redacted> }", "key"),
+                        arg("label", "&secrets::Label", 'Label("NONSECRET-tag")')], {"type": "usize", "value": "27"})],
     "secrets::get_token": [([arg("user", S, '"dave"')], hidden(STRING))],
     "secrets::get_greeting": [([arg("user", S, '"erin"')], {"type": STRING, "value": '"NONSECRET-hello-erin"'})],
     "secrets::make_creds": [([arg("user", S, '"NONSECRET-frank"')],

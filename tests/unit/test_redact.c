@@ -225,6 +225,7 @@ static void test_field_names(void)
 	static struct rfield tup_fields[] = {{"__0", 0, &t_u32}};
 	static struct rtype t_tup = {.kind = RK_STRUCT,
 				     .name = "demo::Token",
+				     .debug_name = "Token",
 				     .size = 4,
 				     .sized = true,
 				     .fields = tup_fields,
@@ -240,7 +241,18 @@ static void test_field_names(void)
 
 	/* a closure's capture by reference is matched by the variable's name (api_?ey, *token*) */
 	CHECK(plan__field_redacted(pr, &t_env, 0));
-	CHECK(!plan__field_redacted(pr, &t_tup, 0)); /* positions are no names */
+	/* positions are no names: a tuple struct's or variant's own name stands for them */
+	CHECK(plan__field_redacted(pr, &t_tup, 0));
+	t_tup.debug_name = "ApiKey"; /* api_?ey in snake_case */
+	CHECK(plan__field_redacted(pr, &t_tup, 0));
+	t_tup.debug_name = "HTTPSecretStore"; /* SECRET*: http_secret_store does not start so */
+	CHECK(!plan__field_redacted(pr, &t_tup, 0));
+	t_tup.debug_name = "Apikey";
+	CHECK(!plan__field_redacted(pr, &t_tup, 0));
+	t_tup.debug_name = "(u32, u32)"; /* a tuple */
+	CHECK(!plan__field_redacted(pr, &t_tup, 0));
+	t_tup.debug_name = "SecretsTTLToken";
+	CHECK(plan__field_redacted(pr, &t_tup, 0));
 	CHECK(!plan__field_redacted(pr, &t_pass, 0));
 	CHECK(plan__field_redacted(pr, &t_pass, 1)); /* any case */
 	CHECK(!plan__field_redacted(NULL, &t_pass, 1));
@@ -353,6 +365,12 @@ static void test_command(void)
 	/* the program's path is no option; a last option without value */
 	cmd("/opt/token/app --token", 2, "/opt/token/app", "--token");
 	cmd("./app --password=<redacted>", 2, "./app", "--password=");
+	/* a URL's password, under any key or none; its user, host, port and path stay */
+	cmd("./app --db=postgres://app:<redacted>@db:5432/x https://u:<redacted>@h/a@b", 3, "./app",
+	    "--db=postgres://app:s3cr3t@db:5432/x", "https://u:pw@h/a@b");
+	cmd("./app http://host:8080/p@q ftp://anon@h a://b:<redacted>@c,d://e:<redacted>@f", 4,
+	    "./app", "http://host:8080/p@q", "ftp://anon@h", "a://b:x@c,d://e:y@f");
+	cmd("./app --token <redacted>", 3, "./app", "--token", "https://u:pw@h");
 }
 
 int main(void)
