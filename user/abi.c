@@ -21,7 +21,8 @@ static uint64_t scalar_align(uint64_t size)
 }
 
 /* A struct/variant: its non-ZST fields decide (rustc's univariant layout). */
-static struct abi abi_fields(const struct rfield *fs, int n, uint64_t size, int depth)
+static struct abi abi_fields(const struct rtype *t, const struct rfield *fs, int n, uint64_t size,
+			     int depth)
 {
 	struct abi r = { .kind = ABI_UNKNOWN }, a[2];
 	const struct rfield *f[2];
@@ -31,7 +32,7 @@ static struct abi abi_fields(const struct rfield *fs, int n, uint64_t size, int 
 		struct abi x = abi_of(fs[i].type, depth + 1);
 
 		if (x.kind == ABI_UNKNOWN)
-			return r;
+			return x;
 		if (x.kind == ABI_ZST)
 			continue;
 		if (k < 2) {
@@ -63,7 +64,13 @@ static struct abi abi_fields(const struct rfield *fs, int n, uint64_t size, int 
 		f[0] = f[1];
 		f[1] = y;
 	}
-	if (a[0].size[0] > 8 || a[1].size[0] > 8 || f[0]->off != 0 ||
+	/* with a 128-bit integer: memory for rustc 1.95 (checked), registers before */
+	if (a[0].size[0] > 8 || a[1].size[0] > 8) {
+		if (t->rustc < 95)
+			r = (struct abi){ .kind = ABI_UNKNOWN, .wide_pair = true };
+		return r;
+	}
+	if (f[0]->off != 0 ||
 	    f[1]->off != round_up(a[0].size[0], scalar_align(a[1].size[0])) ||
 	    size != round_up(f[1]->off + a[1].size[0],
 			     scalar_align(a[0].size[0]) > scalar_align(a[1].size[0])
@@ -160,13 +167,13 @@ static struct abi abi_enum(const struct rtype *t, int depth)
 
 			if (&t->variants[i] == dataful)
 				continue;
-			x = abi_fields(v->fields, v->nfields, 0, depth);
+			x = abi_fields(t, v->fields, v->nfields, 0, depth);
 			if (x.kind != ABI_ZST)
 				return r;
 		}
 		if (dataful->type->size != t->size)
 			return r;
-		return abi_fields(dataful->type->fields, dataful->type->nfields, t->size, depth);
+		return abi_fields(t, dataful->type->fields, dataful->type->nfields, t->size, depth);
 	}
 	/* tagged: the tag first, an integer */
 	if (t->discr.off != 0 || (t->discr.type->kind != RK_UINT && t->discr.type->kind != RK_INT))
@@ -178,7 +185,7 @@ static struct abi abi_enum(const struct rtype *t, int depth)
 		for (j = 0; j < v->nfields; j++) {
 			x = abi_of(v->fields[j].type, depth + 1);
 			if (x.kind == ABI_UNKNOWN)
-				return r;
+				return x;
 			if (x.kind == ABI_ZST)
 				continue;
 			if (k++ || x.kind != ABI_SCALAR) {
@@ -199,6 +206,10 @@ static struct abi abi_enum(const struct rtype *t, int depth)
 		r.kind = ABI_SCALAR;
 		r.size[0] = t->size;
 		r.prim[0] = PRIM_INT;
+		return r;
+	}
+	if (p.size[0] > 8 && t->rustc < 95) {
+		r.wide_pair = true;
 		return r;
 	}
 	if (p.size[0] > 8 || poff != round_up(t->discr.type->size, scalar_align(p.size[0])) ||
@@ -259,7 +270,7 @@ static struct abi abi_of(const struct rtype *t, int depth)
 		return r;
 	default:
 		/* structs, tuples, and the std types recognised by name (all structs) */
-		return abi_fields(t->fields, t->nfields, t->size, depth);
+		return abi_fields(t, t->fields, t->nfields, t->size, depth);
 	}
 }
 

@@ -18,6 +18,12 @@ struct abi {
 	uint64_t off[2], size[2];
 	enum prim prim[2];
 	bool sign[2]; /* PRIM_INT: a signed integer (i8…i128, isize, signed enum tags) */
+	/*
+	 * ABI_UNKNOWN: maybe a pair with a 128-bit integer, which rustc before
+	 * 1.95 returns in registers ((i128, bool): rax:rdx and cl) whatever its
+	 * size: never to be read as memory.
+	 */
+	bool wide_pair;
 };
 
 struct abi abi__of(const struct rtype *t);

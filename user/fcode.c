@@ -64,26 +64,35 @@ enum table { NOT_TABLE, TABLE_UNREAD, TABLE_READ };
 /*
  * `jmp *%reg` of a switch: LLVM's PIC jump table is `lea TABLE(%rip), %rX;
  * movslq (%rX,%rI,4), %rY; add %rX, %rY; jmp *%rY`, entries relative to
- * TABLE. The table has no length in the code, so entries are read until one
+ * TABLE, or at opt-level 0 `add %rY, %rX; jmp *%rX`. The table has no
+ * length in the code, so entries are read until one
  * leads outside the function: extra ones are harmless (more targets only
  * shrink where an entry probe may go), none is missed. The lea may have been
  * hoisted out of a loop: then the table is known to be one, not where it is.
  */
 static int jump_table(struct scan *s, x86_reg jreg, enum table *found)
 {
+	const struct prev *add = back(s, 0);
 	uint64_t table = 0;
-	x86_reg base = X86_REG_INVALID;
+	x86_reg base = X86_REG_INVALID, other = X86_REG_INVALID;
 	int k, i, err;
 
 	*found = NOT_TABLE;
+	if (add && add->id == X86_INS_ADD && add->x.op_count == 2 &&
+	    add->x.operands[0].type == X86_OP_REG && add->x.operands[1].type == X86_OP_REG &&
+	    x86reg__full(add->x.operands[0].reg) == jreg)
+		other = x86reg__full(add->x.operands[1].reg);
 	for (k = 0; k < 8; k++) {
 		const struct prev *p = back(s, k);
+		x86_reg dst;
 
 		if (!p)
 			break;
 		if (base == X86_REG_INVALID && p->id == X86_INS_MOVSXD && p->x.op_count == 2 &&
-		    p->x.operands[0].type == X86_OP_REG && x86reg__full(p->x.operands[0].reg) == jreg &&
-		    p->x.operands[1].type == X86_OP_MEM && p->x.operands[1].mem.scale == 4) {
+		    p->x.operands[0].type == X86_OP_REG && p->x.operands[1].type == X86_OP_MEM &&
+		    p->x.operands[1].mem.scale == 4 &&
+		    ((dst = x86reg__full(p->x.operands[0].reg)) == jreg ||
+		     (dst == other && p->x.operands[1].mem.base == jreg))) {
 			base = p->x.operands[1].mem.base;
 			*found = TABLE_UNREAD;
 		} else if (base != X86_REG_INVALID && p->id == X86_INS_LEA && p->x.op_count == 2 &&

@@ -151,6 +151,10 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 		return -1;
 	}
 	a = abi__of(t);
+	if (a.wide_pair) {
+		v->error = "a pair with a 128-bit integer: this rustc's return registers not derived";
+		return -1;
+	}
 	if (a.kind == ABI_UNKNOWN && t->size > 16)
 		a.kind = ABI_MEMORY; /* too big for registers whatever its representation */
 	v->error = ret_missing(b, &a, t);
