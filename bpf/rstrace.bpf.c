@@ -832,6 +832,40 @@ int rst_probe(struct pt_regs *ctx)
 	return 0;
 }
 
+/*
+ * A traced thread exits. Its state goes: a long session over threads that
+ * come and go would otherwise fill the map (2 KiB of kernel memory each,
+ * never freed). Its last number goes to userspace, which counts what was
+ * lost since and takes a later thread with this tid as new. Kept when the
+ * record cannot be sent, or once muted: the final count reads it then.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(rst_thread_end, struct task_struct *task)
+{
+	__u32 tid = task->pid, tgid = task->tgid;
+	struct rst_thread *t;
+	struct rst_event *ev;
+
+	if (!ready || (target_tgid && tgid != target_tgid))
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev)
+		return 0;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = RST_REC_THREAD_END;
+	ev->tgid = tgid;
+	ev->tid = tid;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->size = sizeof(*ev);
+	ev->seq = t->seq;
+	bpf_map_delete_elem(&threads, &tid);
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
 /* Benchmark baseline: the same probe sites, no work. */
 SEC("uprobe")
 int rst_empty(struct pt_regs *ctx)

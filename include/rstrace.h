@@ -33,6 +33,11 @@ enum rst_rec {
 	RST_REC_CAUGHT = 5,
 	/* a function went over the call-rate limit (struct rst_limit, read by capture_limit.c) */
 	RST_REC_LIMIT = 6,
+	/*
+	 * a traced thread exited (an rst_event without blobs, seq = its last
+	 * number): BPF dropped its state, the tid may come back numbered anew
+	 */
+	RST_REC_THREAD_END = 7,
 };
 
 /* A register number that reads as 0: RST_OP_REG with it copies the constant `off`. */

@@ -102,6 +102,8 @@ static int load_bpf(struct capture *c, const struct capture_opts *o, char *err, 
 	c->prog = o->empty ? c->skel->progs.rst_empty : c->skel->progs.rst_probe;
 	other = o->empty ? c->skel->progs.rst_probe : c->skel->progs.rst_empty;
 	bpf_program__set_autoload(other, false);
+	if (o->empty)
+		bpf_program__set_autoload(c->skel->progs.rst_thread_end, false);
 	/* the kernel picks the cookie and func_ip helpers by the expected attach type */
 	if (c->mode == CAPTURE_MULTI)
 		bpf_program__set_expected_attach_type(

@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include "rstrace.skel.h"
 #include "capture_internal.h"
 #include "grow.h"
 
@@ -282,6 +283,19 @@ void cap_close_all(const int *fds, int n)
 	free(started);
 }
 
+/* Optional: without it a thread's BPF state stays until the session ends. */
+static void attach_thread_end(struct capture *c)
+{
+	struct bpf_program *p = c->skel->progs.rst_thread_end;
+	size_t n = strlen(c->features);
+
+	if (!bpf_program__autoload(p))
+		return;
+	c->thread_end = bpf_program__attach(p);
+	if (c->thread_end)
+		snprintf(c->features + n, sizeof(c->features) - n, "%sthread_exit", n ? "," : "");
+}
+
 int capture__attach(struct capture *c, char *err, size_t errlen)
 {
 	uint64_t t0 = mono_ns();
@@ -309,8 +323,10 @@ int capture__attach(struct capture *c, char *err, size_t errlen)
 	}
 	for (i = 0; i < c->nsites && !e; i++)
 		c->nattached += !(c->sites[i].flags & CAPTURE_SITE_OPTIONAL);
-	if (!e)
+	if (!e) {
 		attach_optional(c);
+		attach_thread_end(c);
+	}
 	if (e) {
 		capture__detach(c);
 		c->nattached = 0;
@@ -361,6 +377,8 @@ int capture__detach(struct capture *c)
 	for (i = 0; i < c->nlinks; i++)
 		bpf_link__destroy(c->links[i]);
 	c->nlinks = 0;
+	bpf_link__destroy(c->thread_end);
+	c->thread_end = NULL;
 	c->detached = c->attached;
 	c->detached_at = mono_ns();
 	c->detach_ns = c->detached_at - t0;

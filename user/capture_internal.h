@@ -63,6 +63,7 @@ struct capture {
 	int *opt_fd;
 	int nopt, capopt;
 	unsigned int gen;
+	struct bpf_link *thread_end; /* NULL: threads' BPF state lasts the session */
 	/* perf events */
 	struct bpf_link **links;
 	int nlinks, caplinks;

@@ -441,6 +441,26 @@ int frames__final_count(struct frames *fr, uint32_t tid, uint64_t events)
 	return store__gap(fr->st, tid, t->events ? t->last_ns : 0, 0, n);
 }
 
+int frames__thread_end(struct frames *fr, const struct frames_ev *e)
+{
+	struct thread *t = thread_of(fr, e->tid);
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	err = frames__final_count(fr, e->tid, e->seq);
+	while (!err && t->depth > 0)
+		err = drop_top(fr, t, FS_OPEN);
+	if (!err)
+		err = write_thread(fr, t);
+	free(t->stack);
+	t->stack = NULL;
+	t->cap = 0;
+	t->panicking = false;
+	t->last_seq = t->gap_seq = t->panic_seq = 0;
+	return err;
+}
+
 void frames__totals(const struct frames *fr, uint64_t *events, uint64_t *lost)
 {
 	size_t i;

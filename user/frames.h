@@ -75,6 +75,13 @@ int frames__sync(struct frames *fr);
  * what it has beyond the last event received was lost at the end.
  */
 int frames__final_count(struct frames *fr, uint32_t tid, uint64_t events);
+/*
+ * The thread exited after its event number e->seq: what it has beyond the
+ * last event received was lost, frames still open were running when it
+ * ended ("open"), and a later thread with its tid is numbered from 1 again
+ * (its row stays the same: thread rows are per tid).
+ */
+int frames__thread_end(struct frames *fr, const struct frames_ev *e);
 /* Received and lost events, over every thread. */
 void frames__totals(const struct frames *fr, uint64_t *events, uint64_t *lost);
 /* Marks every open frame with status (e.g. "open" at process exit) and writes thread rows. */

@@ -173,6 +173,10 @@ static int apply_item(void *ctx, struct cons_item *it)
 		frames_ev(r, v.ev, 0, &e);
 		return frames__caught(r->fr, &e, v.ev->site == RST_SITE_CLEANUP);
 	}
+	if (v.ev->type == RST_REC_THREAD_END) {
+		frames_ev(r, v.ev, 0, &e);
+		return frames__thread_end(r->fr, &e);
+	}
 	if (v.ev->type == RST_REC_PANIC || v.ev->type == RST_REC_PANIC_TEXT) {
 		frames_ev(r, v.ev, 0, &e);
 		return on_panic(r, &v, &e);

@@ -12,6 +12,10 @@
 - A full disk (a 3 MB tmpfs): the probes go, the program runs on to its end,
   rstrace says what happened and exits with the program's status; the
   database is valid up to its last commit and says it is unfinished.
+- Thread churn: thousands of short threads one after another, past pid_max
+  where it is small enough, so that tids come back: BPF keeps state only for
+  live threads (its `threads` map, read with bpftool while rstrace runs), and
+  every call of every thread is recorded once, exactly, with nothing lost.
 - Stress: 4 threads calling a function that takes a 2 KiB String and a Vec of
   256 elements in a tight loop. Prints events/s and loss per thread (figures,
   not assertions); asserts the per-thread accounting, the tree's consistency
@@ -563,6 +567,85 @@ fn main() {
 """
 
 
+CHURN_SRC = r"""
+use std::hint::black_box;
+use std::io::Read;
+
+#[inline(never)]
+fn work(i: u64) -> u64 {
+    black_box(i) * 3
+}
+
+fn main() {
+    let n: u64 = std::env::args().nth(1).unwrap().parse().unwrap();
+    let (mut sum, mut tids) = (0u64, std::collections::HashSet::new());
+    for i in 0..n {
+        let (r, tid) = std::thread::spawn(move || {
+            (work(i), std::fs::read_link("/proc/thread-self").unwrap())
+        }).join().unwrap();
+        sum += r;
+        tids.insert(tid);
+    }
+    println!("@spawned {} tids={}", n, tids.len());
+    let mut rest = Vec::new();
+    std::io::stdin().read_to_end(&mut rest).unwrap();
+    println!("sum={}", sum);
+}
+"""
+
+
+def bpf_map_entries(pid, name):
+    """Entries of the BPF map called name among process pid's fds (bpftool), None if not found."""
+    ids = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:bpf-map":
+                m = re.search(r"map_id:\s*(\d+)", open("/proc/%d/fdinfo/%s" % (pid, fd)).read())
+                ids += [m.group(1)] if m else []
+        except OSError:
+            continue
+    for i in ids:
+        show = subprocess.run(["bpftool", "-j", "map", "show", "id", i], capture_output=True, text=True)
+        if show.returncode == 0 and json.loads(show.stdout).get("name") == name:
+            dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", i], capture_output=True, text=True)
+            return len(json.loads(dump.stdout)) if dump.returncode == 0 else None
+    return None
+
+
+def thread_churn():
+    binary = build("churn", CHURN_SRC, opt=2)
+    pid_max = int(open("/proc/sys/kernel/pid_max").read())
+    # past pid_max the kernel hands out tids again; on hosts where it is large, 3,000 threads
+    n = pid_max + 2000 if pid_max <= 40000 else 3000
+    db = os.path.join(OUT, "churn.sqlite")
+    remove_trace(db)
+    tr = subprocess.Popen([RSTRACE, "record", "-q", "--max-rate", "0", "-o", db, "--", binary, str(n)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = tr.stdout.readline()
+    m = re.match(r"@spawned (\d+) tids=(\d+)", line)
+    live = bpf_map_entries(tr.pid, "threads") if m else None
+    tr.stdin.close()
+    out = tr.stdout.read()
+    rc = tr.wait(timeout=HANG)
+    check("churn: %d threads ran, rstrace passed the output and status through" % n,
+          m and rc == 0 and out.strip() == "sum=%d" % (3 * n * (n - 1) // 2), (line, out[-200:], rc))
+    if not m:
+        return
+    tids = int(m.group(2))
+    check("churn: BPF holds state for the live threads only (%s entries after %d threads exited)" % (live, n),
+          live is not None and live <= 4, live)
+    rows = query(db, "select fr.args, fr.ret, fr.status from frame fr join function f on f.id = fr.function_id "
+                     "where f.name = 'churn::work'") or []
+    seen = sorted(int(arg(a, "i")) for a, _, _ in rows)
+    right = all(st == "returned" and value(r) == str(3 * int(arg(a, "i"))) for a, r, st in rows)
+    check("churn: every call of the %d threads recorded once, exactly (%d tids, %s)" %
+          (n, tids, "tids reused" if tids < n else "pid_max too large to reuse tids"),
+          seen == list(range(n)) and right, (len(rows), seen[:5], right))
+    lost = query(db, "select events_lost, (select count(*) from gap), (select sum(events_lost) from thread) "
+                     "from session")
+    check("churn: nothing lost, no gap", lost and lost[0] == (0, 0, 0), lost)
+
+
 def rss_kib(pid):
     try:
         for line in open("/proc/%d/status" % pid):
@@ -675,6 +758,7 @@ def main():
     forced_loss("busy", {"RSTRACE_TEST_BUSY": "7"})
     signals()
     disk_full()
+    thread_churn()
     stress()
     return finish()
 

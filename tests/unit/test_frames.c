@@ -234,6 +234,53 @@ static void pipeline(void)
 	consumer__free(c);
 }
 
+/*
+ * A thread exits (BPF's last number for it) and a new thread gets its tid:
+ * numbered from 1 again, which must not read as events seen already.
+ */
+static void thread_end(void)
+{
+	struct store *st = open_store();
+	struct frames *fr;
+	struct frames_ev e;
+	sqlite3 *db;
+
+	CHECK(frames__new(st, &fr) == 0);
+	/* 1: a; 2: b under a; the thread ends after 2 (killed: exit_group elsewhere) */
+	e = ev(1, 0, 0, 0, 1, 0x1000);
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	e = ev(2, 1, 1, 1, 2, 0x0f00);
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	e = ev(2, 0, 0, 0, 0, 0);
+	CHECK(frames__thread_end(fr, &e) == 0);
+	/* the tid again, a new thread: 1: c; 2 lost; it ends after 2 */
+	e = ev(1, 0, 0, 0, 3, 0x2000);
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	e = ev(2, 0, 0, 0, 0, 0);
+	CHECK(frames__thread_end(fr, &e) == 0);
+	/* and a third: 1: d; 2: d returns */
+	e = ev(1, 0, 0, 0, 4, 0x2000);
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	e = ev(2, 1, 0, 0, 4, 0x2000);
+	CHECK(frames__exit(fr, &e, strdup("{\"v\":2}"), FS_RETURNED) == 0);
+	CHECK(frames__finish(fr, FS_OPEN) == 0);
+	CHECK(store__flush(st) == 0);
+	frames__free(fr);
+	store__close(st);
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	/* running when their thread ended */
+	CHECK_STR(row(db, 1), "-|-|-|open|-");
+	CHECK_STR(row(db, 2), "1|-|-|open|-");
+	/* its exit may be the lost event */
+	CHECK_STR(row(db, 3), "-|-|-|lost|-");
+	CHECK_STR(row(db, 4), "-|-|-|returned|{\"v\":2}");
+	/* one row per tid: the three threads' events, the one lost */
+	CHECK(one(db, "SELECT events FROM thread WHERE tid = 7") == 5);
+	CHECK(one(db, "SELECT events_lost FROM thread WHERE tid = 7") == 1);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -245,6 +292,8 @@ int main(void)
 	unlink(path);
 	panics();
 	pipeline();
+	unlink(path);
+	thread_end();
 	unlink(path);
 	return unit_done("test_frames");
 }
