@@ -834,8 +834,8 @@ int rst_probe(struct pt_regs *ctx)
 
 /*
  * A traced thread exits. Its state goes: a long session over threads that
- * come and go would otherwise fill the map (2 KiB of kernel memory each,
- * never freed). Its last number goes to userspace, which counts what was
+ * come and go would otherwise fill the map (~1.6 KiB of kernel memory
+ * each, never freed). Its last number goes to userspace, which counts what was
  * lost since and takes a later thread with this tid as new. Kept when the
  * record cannot be sent, or once muted: the final count reads it then.
  */

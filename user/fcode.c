@@ -65,10 +65,10 @@ enum table { NOT_TABLE, TABLE_UNREAD, TABLE_READ };
  * `jmp *%reg` of a switch: LLVM's PIC jump table is `lea TABLE(%rip), %rX;
  * movslq (%rX,%rI,4), %rY; add %rX, %rY; jmp *%rY`, entries relative to
  * TABLE, or at opt-level 0 `add %rY, %rX; jmp *%rX`. The table has no
- * length in the code, so entries are read until one
- * leads outside the function: extra ones are harmless (more targets only
- * shrink where an entry probe may go), none is missed. The lea may have been
- * hoisted out of a loop: then the table is known to be one, not where it is.
+ * length in the code, so entries are read until one leads outside the
+ * function: extra ones are harmless (more targets only shrink where an entry
+ * probe may go), none is missed. The lea may have been hoisted out of a
+ * loop: then the table is known to be one, not where it is.
  */
 static int jump_table(struct scan *s, x86_reg jreg, enum table *found)
 {
