@@ -275,11 +275,19 @@ static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char
 		t->ptr_off = dp->off;
 		t->len_off = len->off;
 		t->target = dp->type ? dp->type->target : NULL;
-		/* &str, &mut str, Box<str>: the pointee type is u8 but the value is UTF-8. */
-		if (strcmp(n, "&str") == 0 || strcmp(n, "&mut str") == 0 || strstr(n, "<str"))
+		/*
+		 * &str and Box<str>: the pointee type is u8 but the value is UTF-8;
+		 * &[T] and Box<[T]>: len elements. A pointer to a struct ending in
+		 * one (`&Named<str>`) has the same fields, but its bytes start with
+		 * the struct's others: not read as either.
+		 */
+		if (!strcmp(n, "&str") || !strcmp(n, "&mut str") || !strcmp(n, "alloc::boxed::Box<str>") ||
+		    dt_starts(n, "alloc::boxed::Box<str, "))
 			t->kind = RK_STR;
-		else
+		else if (dt_starts(n, "&[") || dt_starts(n, "&mut [") || dt_starts(n, "alloc::boxed::Box<["))
 			t->kind = RK_SLICE;
+		else
+			t->kind = RK_UNKNOWN;
 		return;
 	}
 	if (strcmp(ns, "alloc::string::") == 0 && strcmp(t->debug_name, "String") == 0) {
