@@ -77,8 +77,10 @@ static void type_masks(const struct rtype *t, uint64_t base, struct param_syms *
 			ps->zero_one[base + t->discr.off] = (uint8_t)t->discr.type->size;
 		if (t->discr.type)
 			type_masks(t->discr.type, base + t->discr.off, ps, depth + 1);
+		/* a fieldless variant's struct has the enum's size but no bytes of its own */
 		for (k = 0; k < t->nvariants; k++)
-			type_masks(t->variants[k].type, base, ps, depth + 1);
+			if (t->variants[k].type && t->variants[k].type->nfields)
+				type_masks(t->variants[k].type, base, ps, depth + 1);
 		return;
 	} else if (t->kind == RK_ARRAY && t->target && t->target->sized && t->target->size) {
 		for (i = 0; i < t->count && base + i * t->target->size < MASK_BYTES; i++)
