@@ -548,7 +548,30 @@ static unsigned passed_on(struct callgraph *cg, struct func *f, unsigned regs)
 	return regs & callgraph__ret_regs(rf->ret);
 }
 
-/* The direct target of a jmp/jcc, or 0. */
+/*
+ * Whether the function at addr takes a float argument: the first one
+ * arrives in xmm0, so a call to it right after another call passes that
+ * call's float result on. Not with DW_CC_nocall (arguments may be gone).
+ */
+static bool float_arg(struct callgraph *cg, uint64_t addr)
+{
+	struct func *g = func_at(cg, addr);
+	struct rfunc *rf = g ? g->rf : NULL;
+	int i;
+
+	if (!rf || (!rf->loaded && dwarf_index__load(cg->idx, rf)) || rf->nocall)
+		return false;
+	for (i = 0; i < rf->nparams; i++) {
+		struct abi a = abi__of(rf->params[i].type);
+
+		if ((a.kind == ABI_SCALAR || a.kind == ABI_PAIR) &&
+		    (a.prim[0] == PRIM_FLOAT || (a.kind == ABI_PAIR && a.prim[1] == PRIM_FLOAT)))
+			return true;
+	}
+	return false;
+}
+
+/* The direct target of a jmp/jcc/call, or 0. */
 static uint64_t jump_target(const cs_insn *in)
 {
 	const cs_x86 *x = &in->detail->x86;
@@ -614,8 +637,11 @@ static bool used_at(struct callgraph *cg, const struct site *s, unsigned regs, i
 					break;
 				continue; /* jcc: on along the fall-through too */
 			}
-			if (cs_insn_group(cg->h, in, CS_GRP_CALL) ||
-			    cs_regs_access(cg->h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+			if (cs_insn_group(cg->h, in, CS_GRP_CALL)) {
+				used = (regs & CG_XMM0) && (t = jump_target(in)) && float_arg(cg, t);
+				break;
+			}
+			if (cs_regs_access(cg->h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
 				break;
 			/* push %rax may only make room on the stack: not a use */
 			if (in->id == X86_INS_PUSH)

@@ -44,6 +44,7 @@ THRESHOLDS = {
     # Rc<str>, Arc<[u8]> and references to structs ending in a str or slice: not supported
     "values4": {0: 90, 2: 90},
     "enums": {0: 98, 2: 90},
+    "values5": {0: 98, 2: 90},
 }
 
 # (fixture, opt-level, extra rustc flags, label suffix)
@@ -78,6 +79,8 @@ VARIANTS = [
     ("values4", 2, ["--edition", "2021"], ""),
     ("enums", 0, ["--edition", "2021"], ""),
     ("enums", 2, ["--edition", "2021"], ""),
+    ("values5", 0, ["--edition", "2021"], ""),
+    ("values5", 2, ["--edition", "2021"], ""),
 ]
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -113,7 +116,7 @@ def env():
 # The value fixtures also built by Debian's own rustc (1.63 on Debian 12) when it is
 # installed and differs from the one on PATH: variants labelled "-rustc1.63" etc.
 OLD_RUSTC = "/usr/bin/rustc"
-OLD_RUSTC_FIXTURES = ("demo", "scalars", "values", "values2", "stdtypes", "debugimpl", "values3", "values4", "enums")
+OLD_RUSTC_FIXTURES = ("demo", "scalars", "values", "values2", "stdtypes", "debugimpl", "values3", "values4", "enums", "values5")
 RUSTC_OF = {}  # label -> rustc binary, for the variants not built by the one on PATH
 
 
