@@ -45,6 +45,7 @@ THRESHOLDS = {
     "values4": {0: 90, 2: 90},
     "enums": {0: 98, 2: 90},
     "values5": {0: 98, 2: 90},
+    "traits": {0: 98, 2: 90},
 }
 
 # (fixture, opt-level, extra rustc flags, label suffix)
@@ -81,6 +82,8 @@ VARIANTS = [
     ("enums", 2, ["--edition", "2021"], ""),
     ("values5", 0, ["--edition", "2021"], ""),
     ("values5", 2, ["--edition", "2021"], ""),
+    ("traits", 0, ["--edition", "2021"], ""),
+    ("traits", 2, ["--edition", "2021"], ""),
 ]
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -116,7 +119,7 @@ def env():
 # The value fixtures also built by Debian's own rustc (1.63 on Debian 12) when it is
 # installed and differs from the one on PATH: variants labelled "-rustc1.63" etc.
 OLD_RUSTC = "/usr/bin/rustc"
-OLD_RUSTC_FIXTURES = ("demo", "scalars", "values", "values2", "stdtypes", "debugimpl", "values3", "values4", "enums", "values5")
+OLD_RUSTC_FIXTURES = ("demo", "scalars", "values", "values2", "stdtypes", "debugimpl", "values3", "values4", "enums", "values5", "traits")
 RUSTC_OF = {}  # label -> rustc binary, for the variants not built by the one on PATH
 
 
