@@ -309,6 +309,12 @@ static int fmt_cenum(struct dctx *d, const struct rtype *t, int blob, uint64_t o
 	return dec_fail(d, "discriminant matches no variant");
 }
 
+/* Where the elements start behind the pointer: after the counts in Rc<str>/Arc<[T]>. */
+static int64_t elems_at(const struct rtype *t)
+{
+	return t->kind == RK_RC ? (int64_t)t->inner_off : 0;
+}
+
 static int fmt_seq(struct dctx *d, const struct rtype *t, int blob, uint64_t off, struct strbuf *sb,
 		   int depth)
 {
@@ -319,7 +325,7 @@ static int fmt_seq(struct dctx *d, const struct rtype *t, int blob, uint64_t off
 
 	if (!e || !e->sized)
 		return dec_fail(d, "element type not described in DWARF");
-	c = dec_child_blob(d, blob, off + t->ptr_off, t);
+	c = dec_child_blob_at(d, blob, off + t->ptr_off, elems_at(t), t);
 	if (c < 0)
 		return -1;
 	b = d->v->blob[c];
@@ -362,7 +368,7 @@ static int fmt_str(struct dctx *d, const struct rtype *t, int blob, uint64_t off
 	unsigned flags = 0;
 	int c, r;
 
-	c = dec_child_blob(d, blob, off + t->ptr_off, t);
+	c = dec_child_blob_at(d, blob, off + t->ptr_off, elems_at(t), t);
 	if (c < 0)
 		return -1;
 	b = d->v->blob[c];
@@ -486,6 +492,11 @@ static int fmt_pointee(struct dctx *d, const struct rtype *t, int blob, uint64_t
 	uint64_t at = t->kind == RK_RC ? t->ptr_off : 0;
 	int c;
 
+	/* Rc<str>, Arc<[T]>: Debug prints the str or slice itself */
+	if (t->kind == RK_RC && t->sub == RSUB_RC_STR)
+		return fmt_str(d, t, blob, off, sb);
+	if (t->kind == RK_RC && t->sub == RSUB_RC_SLICE)
+		return fmt_seq(d, t, blob, off, sb, depth);
 	if (dec_bytes(d, blob, off + at, 8, &p))
 		return -1;
 	c = dec_child_blob(d, blob, off + at, t->kind == RK_RC ? t->target : t->target);

@@ -54,6 +54,14 @@ enum rsub {
 	RSUB_RWLOCK,
 	RSUB_DEQUE_HEAD_LEN = 0, /* head at head_off, len at len_off (rustc >= 1.67) */
 	RSUB_DEQUE_TAIL_HEAD, /* ring from tail (head_off) to head (len_off), cap a power of 2 */
+	RSUB_RC_SIZED = 0,
+	/*
+	 * Rc<str>/Arc<str> (RC_STR), Rc<[T]>/Arc<[T]> (RC_SLICE): the fat
+	 * pointer's address at ptr_off and length at len_off; the elements
+	 * (`target`) at inner_off behind the address, after the counts
+	 */
+	RSUB_RC_STR,
+	RSUB_RC_SLICE,
 };
 
 /* Whether a user type's Debug is the derived one (see debug_impl.h). */

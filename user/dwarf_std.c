@@ -94,6 +94,35 @@ static bool classify_wrapper(struct dwarf_index *idx, struct rtype *t)
 	return false;
 }
 
+/*
+ * Rc<str>, Arc<[T]>: ptr is NonNull { pointer: *const RcInner<str> }, a
+ * (data_ptr, length) pair; RcInner<str> { strong, weak, value } describes
+ * `value` by its element type (u8 for str), at the offset the elements
+ * start. arg: the type argument, "str, …" or "[T], …".
+ */
+static void classify_rc_unsized(struct rtype *t, const struct rfield *p, const char *arg)
+{
+	struct rfield *fat = p->type ? dt_field(p->type, "pointer") : NULL;
+	struct rfield *dp = fat && fat->type ? dt_field(fat->type, "data_ptr") : NULL;
+	struct rfield *len = fat && fat->type ? dt_field(fat->type, "length") : NULL;
+	struct rtype *inner = dp && dp->type ? dp->type->target : NULL;
+	struct rfield *v = inner ? dt_field(inner, "value") : NULL;
+	bool str = !strncmp(arg, "str,", 4) || !strncmp(arg, "str>", 4);
+
+	if (!v && inner)
+		v = dt_field(inner, "data");
+	if (!dp || !len || !v || !v->type || !v->type->sized || (!str && arg[0] != '[') ||
+	    (str && v->type->size != 1) || dp->type->size != 8 || len->type->size != 8)
+		return;
+	t->kind = RK_RC;
+	t->sub = str ? RSUB_RC_STR : RSUB_RC_SLICE;
+	t->ptr_off = p->off + fat->off + dp->off;
+	t->len_off = p->off + fat->off + len->off;
+	t->target = v->type;
+	t->inner = NULL;
+	t->inner_off = v->off;
+}
+
 /* Cell, RefCell, Rc/Arc, PathBuf/OsString, Duration. */
 static bool classify_cells(struct dwarf_index *idx, struct rtype *t)
 {
@@ -121,6 +150,9 @@ static bool classify_cells(struct dwarf_index *idx, struct rtype *t)
 		struct rfield *p = dt_field(t, "ptr");
 
 		x = p ? dt_thin_target(p->type, &off, 0) : NULL;
+		if (!x && p)
+			classify_rc_unsized(t, p, n + (n[7] == 'r' ? strlen("alloc::rc::Rc<")
+								  : strlen("alloc::sync::Arc<")));
 		if (x && x->kind == RK_STRUCT && x->sized) {
 			y = dt_path(x, &o2, n[7] == 'r' ? NAMES("value") : NAMES("data"));
 			if (y && y->sized) {

@@ -238,6 +238,30 @@ int steps__deref(struct step_builder *b, int parent, uint64_t ptr_off, int64_t l
 }
 
 
+/*
+ * Rc<str>, Arc<[T]>: the elements, `length` of them, inner_off bytes behind
+ * the pointer (after the reference counts).
+ */
+static void follow_rc_unsized(struct step_builder *b, struct rtype *t, int s, uint64_t off,
+			      int depth)
+{
+	struct rtype *e = t->target;
+	bool str = t->sub == RSUB_RC_STR;
+	int c;
+
+	if (!e || !e->sized || depth >= b->lim->max_depth + 1)
+		return;
+	c = steps__deref(b, s, off + t->ptr_off, off + t->len_off, e->size,
+			 str ? (uint64_t)b->lim->max_string : (uint64_t)b->lim->max_array * e->size, t);
+	if (c < 0)
+		return;
+	b->site->bpf.steps[c].off = (int64_t)t->inner_off;
+	if (!str && e->size) {
+		b->stride[c] = e->size;
+		steps__follow(b, e, c, 0, depth + 1);
+	}
+}
+
 /* Buckets read per hash table: table order up to here is printed, the rest is "truncated". */
 #define HASH_MAX_BUCKETS 128
 
@@ -402,6 +426,10 @@ void steps__follow(struct step_builder *b, struct rtype *t, int s, uint64_t off,
 			steps__follow(b, t->inner, s, off + t->len_off, depth);
 		break;
 	case RK_RC:
+		if (t->sub != RSUB_RC_SIZED) {
+			follow_rc_unsized(b, t, s, off, depth);
+			break;
+		}
 		e = t->target;
 		if (!e || !e->sized || depth >= b->lim->max_depth || denied(b, s, off + t->ptr_off) ||
 		    plan__child(b->site, s, off + t->ptr_off, e) >= 0)
