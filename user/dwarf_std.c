@@ -111,8 +111,9 @@ static void classify_rc_unsized(struct rtype *t, const struct rfield *p, const c
 
 	if (!v && inner)
 		v = dt_field(inner, "data");
-	if (!dp || !len || !v || !v->type || !v->type->sized || (!str && arg[0] != '[') ||
-	    (str && v->type->size != 1) || dp->type->size != 8 || len->type->size != 8)
+	if (!dp || !len || !len->type || !v || !v->type || !v->type->sized ||
+	    (!str && arg[0] != '[') || (str && v->type->size != 1) || dp->type->size != 8 ||
+	    len->type->size != 8)
 		return;
 	t->kind = RK_RC;
 	t->sub = str ? RSUB_RC_STR : RSUB_RC_SLICE;
