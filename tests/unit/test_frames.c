@@ -67,6 +67,16 @@ static struct frames_ev ev(uint64_t seq, uint64_t link, uint64_t anc, uint32_t d
 				   .seq = seq, .link = link, .anc = anc, .depth = depth };
 }
 
+/* Thread 7's first events in these tests: 1: a (function 1) at depth 0; 2: b (2) under a. */
+static void enter_a_b(struct frames *fr)
+{
+	struct frames_ev e = ev(1, 0, 0, 0, 1, 0x1000);
+
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	e = ev(2, 1, 1, 1, 2, 0x0f00);
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+}
+
 /*
  * One thread's events as BPF numbers and links them (seq, link, anc,
  * depth), some of them lost: functions a (1), b (2), c (3), d (4).
@@ -80,10 +90,7 @@ static void links(void)
 
 	CHECK(frames__new(st, &fr) == 0);
 	/* 1: a at depth 0; 2: b under a; 3: b returns */
-	e = ev(1, 0, 0, 0, 1, 0x1000);
-	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
-	e = ev(2, 1, 1, 1, 2, 0x0f00);
-	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	enter_a_b(fr);
 	e = ev(3, 2, 0, 1, 2, 0x0f00);
 	CHECK(frames__exit(fr, &e, strdup("{\"v\":3}"), FS_RETURNED) == 0);
 	/* 4: b again under a; 5, 6 lost: c entered under b, then something else */
@@ -150,10 +157,7 @@ static void panics(void)
 
 	CHECK(frames__new(st, &fr) == 0);
 	/* thread 7: a, b under a, a panic in b; nothing lost */
-	e = ev(1, 0, 0, 0, 1, 0x1000);
-	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
-	e = ev(2, 1, 1, 1, 2, 0x0f00);
-	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	enter_a_b(fr);
 	e = ev(3, 2, 0, 2, 0, 0x0e00);
 	CHECK(frames__panic(fr, &e, "boom", "src/x.rs:1:1") == 0);
 	CHECK(!frames__lost_since(fr, 7, 1, 4));
@@ -247,10 +251,7 @@ static void thread_end(void)
 
 	CHECK(frames__new(st, &fr) == 0);
 	/* 1: a; 2: b under a; the thread ends after 2 (killed: exit_group elsewhere) */
-	e = ev(1, 0, 0, 0, 1, 0x1000);
-	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
-	e = ev(2, 1, 1, 1, 2, 0x0f00);
-	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	enter_a_b(fr);
 	e = ev(2, 0, 0, 0, 0, 0);
 	CHECK(frames__thread_end(fr, &e) == 0);
 	/* the tid again, a new thread: 1: c; 2 lost; it ends after 2 */
