@@ -119,7 +119,8 @@ def env():
 # The value fixtures also built by Debian's own rustc (1.63 on Debian 12) when it is
 # installed and differs from the one on PATH: variants labelled "-rustc1.63" etc.
 OLD_RUSTC = "/usr/bin/rustc"
-OLD_RUSTC_FIXTURES = ("demo", "scalars", "values", "values2", "stdtypes", "debugimpl", "values3", "values4", "enums", "values5", "traits")
+OLD_RUSTC_FIXTURES = ("demo", "scalars", "values", "values2", "stdtypes", "debugimpl", "values3", "values4",
+                      "enums", "values5", "traits")
 RUSTC_OF = {}  # label -> rustc binary, for the variants not built by the one on PATH
 
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Issue J: secrets. tests/fixtures/secrets.rs passes distinctive secrets in
 struct fields (one level down too), enum variant fields, tuple variants and
-tuple structs named like a pattern, a Vec, inline bytes,
-closure captures (by reference and by value), map entries whose key is named
-like a pattern, return values of functions named like one (an async fn too),
-a parameter, and its command line; each next to a non-secret neighbour.
+tuple structs named like a pattern, a Vec, inline bytes, closure captures (by
+reference and by value), map entries whose key is named like a pattern,
+return values of functions named like one (an async fn too), a parameter,
+and its command line (a URL's password too); each next to a non-secret
+neighbour.
 
 With redact = ["*password*", "*token*", "api_?ey", "SECRET*"] (config file,
 or --redact flags; launched or attached with -p) every value holding a secret
@@ -41,10 +42,12 @@ def debug_bytes(b):
 SECRETS = ["pw-FIELD-91c2e7", "pw-NESTED-4b8d11", "key-VEC-a09f", debug_bytes(b"key-VEC-a09f"), "sc4Z",
            debug_bytes(b"sc4Z"), "pw-VARIANT-3e6f20", "tok-VARIANT-c81d5a", "tok-RET-7f3a9c", "tok-ASYNC-2d9e61",
            "pw-MADE-e5d1b0", "tok-MAP-55e0b3", "pw-BTREE-d4c7a8", "pw-PARAM-0aa7e1", "sec-CLOSURE-8a2b6d",
-           "sec-MOVED-7c0e94", "tok-TUPLE-6c2d", "key-TUPLE-b7e3", "pw-CMDLINE-6b1f0e", "tk-CMDLINE-93ad27", "key-CMDLINE-0c5e8b", "pw-URL-5f1c"]
+           "sec-MOVED-7c0e94", "tok-TUPLE-6c2d", "key-TUPLE-b7e3", "pw-CMDLINE-6b1f0e", "tk-CMDLINE-93ad27",
+           "key-CMDLINE-0c5e8b", "pw-URL-5f1c"]
 # Written with the secrets (same rows): once they are in the files, so would the secrets be.
 NEIGHBOURS = ["NONSECRET-alice", "NONSECRET-bob", "NONSECRET-carol", "NONSECRET-frank", "NONSECRET-json",
-              "NONSECRET-home", "NONSECRET-gina", "NONSECRET-label", "NONSECRET-tag", "NONSECRET-cmduser", "NONSECRET-seat"]
+              "NONSECRET-home", "NONSECRET-gina", "NONSECRET-label", "NONSECRET-tag", "NONSECRET-cmduser",
+              "NONSECRET-seat"]
 WAIT_S = 60  # how long to wait for the neighbours to reach the files (a bound, not a measurement)
 
 S, U32, STRING = "&str", "u32", "alloc::string::String"
