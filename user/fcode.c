@@ -218,6 +218,7 @@ static int branch(struct scan *s, const cs_insn *in)
 
 		if (t >= s->c->lo && t < s->c->hi)
 			return add_target(s, t);
+		e.target = t;
 		if (in->id != X86_INS_JMP) {
 			e.cond = jcc_cond(in);
 			if (e.cond < 0) {

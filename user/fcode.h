@@ -35,6 +35,7 @@ struct fexit {
 	enum fexit_kind kind;
 	/* FEXIT_TAIL by a jcc: the x86 condition code (0..15, as in 0x70+cc), else -1 */
 	int cond;
+	uint64_t target; /* FEXIT_TAIL by a direct jmp/jcc: where it goes; 0 otherwise */
 	bool has_sse;
 	struct sse_reload sse;
 };

@@ -7,6 +7,16 @@
 #include "grow.h"
 #include "rstrace.h"
 
+/* Frames one tail-call chain gives its return value to, and the type they return. */
+#define TAIL_CHAIN 4
+#define TAIL_TYPE 96
+
+struct tail_wait {
+	int n;
+	int64_t ids[TAIL_CHAIN];
+	char type[TAIL_TYPE];
+};
+
 struct open_frame {
 	int64_t id;
 	int func_id;
@@ -14,6 +24,8 @@ struct open_frame {
 	uint64_t cfa;
 	uint64_t seq; /* its entry event */
 	uint64_t seen; /* the last event that showed it open */
+	/* frames that left by a jmp to it: what it returns, they return */
+	struct tail_wait wait;
 };
 
 struct thread {
@@ -31,6 +43,9 @@ struct thread {
 	uint64_t gap_seq;
 	uint64_t events, lost;
 	char name[32];
+	/* frames a tail call just left, until the thread's next event (its target's entry) */
+	struct tail_wait tail;
+	uint64_t tail_seq, tail_cfa, tail_to;
 };
 
 struct frames {
@@ -109,6 +124,7 @@ static int account(struct frames *fr, struct thread *t, const struct frames_ev *
 	uint64_t n;
 	int err = 0;
 
+	t->tail.n = 0; /* only the very next event can be the tail call's target */
 	if (e->seq && e->seq <= t->last_seq)
 		return 0; /* the same event again (an entry site that also leaves) */
 	if (e->seq > t->last_seq + 1) {
@@ -256,6 +272,7 @@ static int find_parent(struct frames *fr, struct thread *t, const struct frames_
 int frames__enter(struct frames *fr, const struct frames_ev *e, char *args)
 {
 	struct thread *t = thread_of(fr, e->tid);
+	struct tail_wait tail;
 	struct open_frame *ns, *top;
 	struct store_frame row;
 	struct caller c;
@@ -267,6 +284,7 @@ int frames__enter(struct frames *fr, const struct frames_ev *e, char *args)
 		free(args);
 		return -ENOMEM;
 	}
+	tail = t->tail;
 	err = account(fr, t, e);
 	/* threads often name themselves after they start: keep the latest */
 	if (e->comm && e->comm[0] && strncmp(t->name, e->comm, 15)) {
@@ -295,12 +313,81 @@ int frames__enter(struct frames *fr, const struct frames_ev *e, char *args)
 	t->stack = ns;
 	id = fr->next_id;
 	t->stack[t->depth++] =
-		(struct open_frame){ id, e->func_id, depth, e->cfa, e->seq, e->seq };
+		(struct open_frame){ id, e->func_id, depth, e->cfa, e->seq, e->seq, { 0 } };
+	/*
+	 * The jmp's target, entered as the thread's very next event in the
+	 * frame the jmp left. A same-CFA entry of another function is no proof:
+	 * the caller may call again from the same rsp after an untraced target
+	 * returned.
+	 */
+	if (tail.n && e->seq && e->seq == t->tail_seq + 1 && e->cfa && e->cfa == t->tail_cfa &&
+	    e->fn_addr && e->fn_addr == t->tail_to)
+		t->stack[t->depth - 1].wait = tail;
 	__atomic_store_n(&fr->next_id, id + 1, __ATOMIC_RELAXED);
 	row = (struct store_frame){ .id = id, .parent = c.parent, .parent_lost = c.lost,
 				    .ancestor = c.ancestor, .tid = e->tid, .func_id = e->func_id,
 				    .entry_ns = e->ts_ns };
 	return store__enter(fr->st, &row, args);
+}
+
+/* The "type" of a value's JSON ({"type":"u32",…}) into out; false if none or too long. */
+static bool json_type(const char *js, char *out, size_t n)
+{
+	static const char key[] = "{\"type\":\"";
+	const char *p, *end;
+
+	if (!js || strncmp(js, key, sizeof(key) - 1))
+		return false;
+	p = js + sizeof(key) - 1;
+	end = strpbrk(p, "\"\\");
+	if (!end || *end != '"' || (size_t)(end - p) >= n)
+		return false;
+	memcpy(out, p, (size_t)(end - p));
+	out[end - p] = 0;
+	return true;
+}
+
+/*
+ * f left by a tail call, its value unknown (ret): it returns what the jmp's
+ * target returns, and so do the frames waiting on f itself.
+ */
+static int wait_tail(struct thread *t, const struct open_frame *f, const struct frames_ev *e,
+		     const char *ret)
+{
+	struct tail_wait w = f->wait;
+	char type[TAIL_TYPE];
+
+	if (!e->seq || !f->cfa || !e->tail_to || !ret ||
+	    !strstr(ret, "\"error\":\"" FS_TAIL_RET_ERROR "\"") || !json_type(ret, type, sizeof(type)))
+		return 0;
+	if (w.n && strcmp(w.type, type))
+		w.n = 0; /* the chain's types differ: only f waits */
+	if (w.n == TAIL_CHAIN)
+		return 0;
+	w.ids[w.n++] = f->id;
+	memcpy(w.type, type, sizeof(type));
+	t->tail = w;
+	t->tail_seq = e->seq;
+	t->tail_cfa = f->cfa;
+	t->tail_to = e->tail_to;
+	return 0;
+}
+
+/* f returned ret, known: the frames that tail-called into it returned it too. */
+static int give_tail(struct frames *fr, const struct open_frame *f, const char *ret)
+{
+	char type[TAIL_TYPE];
+	int i, err = 0;
+
+	if (!f->wait.n || !ret || strstr(ret, "\"value\":null") ||
+	    !json_type(ret, type, sizeof(type)) || strcmp(type, f->wait.type))
+		return 0;
+	for (i = 0; i < f->wait.n && !err; i++) {
+		char *copy = strdup(ret);
+
+		err = copy ? store__set_ret(fr->st, f->wait.ids[i], copy) : -ENOMEM;
+	}
+	return err;
 }
 
 int frames__exit(struct frames *fr, const struct frames_ev *e, char *ret,
@@ -342,6 +429,11 @@ int frames__exit(struct frames *fr, const struct frames_ev *e, char *ret,
 	}
 close:
 	t->depth--;
+	err = status == FS_TAIL_CALL ? wait_tail(t, top, e, ret) : give_tail(fr, top, ret);
+	if (err) {
+		free(ret);
+		return err;
+	}
 	return store__exit(fr->st, top->id, e->ts_ns, ret, status);
 }
 

@@ -36,6 +36,8 @@ struct frames_ev {
 	uint64_t link, anc;
 	uint32_t depth;
 	bool nolink; /* link/depth unknown: match by CFA */
+	uint64_t fn_addr; /* entry, exit: the function's address */
+	uint64_t tail_to; /* exit by a direct tail call: where the jmp goes; 0 otherwise */
 };
 
 int frames__new(struct store *st, struct frames **out);

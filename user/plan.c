@@ -9,6 +9,7 @@
 #include "demangle.h"
 #include "dwarf_types.h"
 #include "fcode.h"
+#include "frame_status.h"
 #include "plan.h"
 #include "plan_follow.h"
 #include "prologue.h"
@@ -375,7 +376,7 @@ static void ret_value(struct builder *b, struct plan_value *v, bool tail)
 		return;
 	}
 	if (tail) {
-		v->error = "returned through a tail call";
+		v->error = FS_TAIL_RET_ERROR;
 		return;
 	}
 	if (v->type && v->type->size)
@@ -436,6 +437,8 @@ static int build_exit(const struct plan_ctx *c, struct plan_func *pf, const stru
 	site->ret = &site->values[0];
 	if (e->kind == FEXIT_TAIL && e->cond >= 0)
 		site->bpf.cond = (uint8_t)e->cond;
+	if (e->kind == FEXIT_TAIL)
+		site->tail_to = e->target;
 	ret_value(&b, site->ret, e->kind == FEXIT_TAIL);
 	return 0;
 }
@@ -492,6 +495,9 @@ int plan__build(const struct plan_ctx *c, struct rfunc *f, struct plan_func *out
 	if (err)
 		goto cleanup;
 	err = build_entry(c, out, &ep);
+	for (i = 0; !err && ep.exit == FEXIT_TAIL && i < code.nexits; i++)
+		if (code.exits[i].pc == ep.pc)
+			out->sites[0].tail_to = code.exits[i].target;
 	out->ret_why = ret_mechanism(c, f, &code, &ep);
 	out->uretprobe = !out->ret_why;
 	if (out->uretprobe && !err) {

@@ -64,6 +64,7 @@ struct plan_site {
 	struct plan_value *ret;
 	/* an entry site on an instruction that also leaves the function (enum fexit_kind) */
 	uint8_t exit_kind;
+	uint64_t tail_to; /* RST_SITE_TAIL by a direct jmp/jcc: its target; 0 otherwise */
 	/* RST_SITE_RET attached as a uretprobe at the function's address */
 	bool retprobe;
 	bool steps_dropped; /* RST_MAX_STEPS reached: some pointers not followed */

@@ -183,6 +183,8 @@ static int apply_item(void *ctx, struct cons_item *it)
 	}
 	sr = &r->sites[v.ev->cookie];
 	frames_ev(r, v.ev, sr->pf->func->id, &e);
+	e.fn_addr = sr->pf->func->low_pc;
+	e.tail_to = sr->site->tail_to;
 	if (v.ev->type == RST_REC_ENTRY) {
 		err = frames__enter(r->fr, &e, args);
 		/* the probed instruction also leaves: a lone ret, a tail jmp as first instruction */

@@ -47,7 +47,7 @@ struct pending {
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins_frame, *upd_frame, *ins_func, *ins_thread, *ins_gap;
+	sqlite3_stmt *ins_frame, *upd_frame, *upd_ret, *ins_func, *ins_thread, *ins_gap;
 	bool in_txn, prepared;
 	struct pending *pend;
 	size_t npend, cappend;
@@ -108,10 +108,12 @@ static void finalize_all(struct store *st)
 {
 	sqlite3_finalize(st->ins_frame);
 	sqlite3_finalize(st->upd_frame);
+	sqlite3_finalize(st->upd_ret);
 	sqlite3_finalize(st->ins_func);
 	sqlite3_finalize(st->ins_thread);
 	sqlite3_finalize(st->ins_gap);
-	st->ins_frame = st->upd_frame = st->ins_func = st->ins_thread = st->ins_gap = NULL;
+	st->ins_frame = st->upd_frame = st->upd_ret = st->ins_func = st->ins_thread = st->ins_gap =
+		NULL;
 	st->prepared = false;
 }
 
@@ -121,6 +123,9 @@ static int prepare_all(struct store *st)
 
 	rc = sqlite3_prepare_v2(st->db, "UPDATE frame SET exit_ns=?, ret=?, status=? WHERE id=?",
 				-1, &st->upd_frame, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db, "UPDATE frame SET ret=? WHERE id=?", -1, &st->upd_ret,
+					NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(st->db,
 					"INSERT INTO function(id,name,crate,file,line,linkage_name,"
@@ -320,13 +325,11 @@ int store__enter(struct store *st, const struct store_frame *f, char *args)
 	return 0;
 }
 
-int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret,
-		enum frame_status status)
+/* The frame not yet inserted with this id, or NULL (pending frames are in id order). */
+static struct pending *pending_of(struct store *st, int64_t id)
 {
 	size_t lo = 0, hi = st->npend;
-	int err;
 
-	/* pending frames are in id order */
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -335,9 +338,16 @@ int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret,
 		else
 			hi = mid;
 	}
-	if (lo < st->npend && st->pend[lo].f.id == id) {
-		struct pending *p = &st->pend[lo];
+	return lo < st->npend && st->pend[lo].f.id == id ? &st->pend[lo] : NULL;
+}
 
+int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret,
+		enum frame_status status)
+{
+	struct pending *p = pending_of(st, id);
+	int err;
+
+	if (p) {
 		free(p->ret);
 		p->exit_ns = exit_ns;
 		p->ret = ret;
@@ -352,6 +362,26 @@ int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret,
 		sqlite3_bind_text(st->upd_frame, 3, frame_status__name(status), -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st->upd_frame, 4, id);
 		err = step_reset(st, st->upd_frame);
+	}
+	free(ret);
+	return err;
+}
+
+int store__set_ret(struct store *st, int64_t id, char *ret)
+{
+	struct pending *p = pending_of(st, id);
+	int err;
+
+	if (p) {
+		free(p->ret);
+		p->ret = ret;
+		return 0;
+	}
+	err = begin(st);
+	if (!err) {
+		bind_text_or_null(st->upd_ret, 1, ret);
+		sqlite3_bind_int64(st->upd_ret, 2, id);
+		err = step_reset(st, st->upd_ret);
 	}
 	free(ret);
 	return err;

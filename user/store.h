@@ -87,6 +87,8 @@ int store__enter(struct store *st, const struct store_frame *f, char *args);
 /* ret (may be NULL) is taken over. */
 int store__exit(struct store *st, int64_t id, uint64_t exit_ns, char *ret,
 		enum frame_status status);
+/* A frame's return value found later (ret taken over): its status and exit stay. */
+int store__set_ret(struct store *st, int64_t id, char *ret);
 /* Inserts or updates the thread's row. */
 int store__thread(struct store *st, const struct store_thread *t);
 /*

@@ -15,6 +15,7 @@
 #include "unit.h"
 
 static char path[] = "/tmp/rstrace-test-frames-XXXXXX";
+static char buf_tail[256];
 
 static struct store *open_store(void)
 {
@@ -282,6 +283,71 @@ static void thread_end(void)
 	sqlite3_close(db);
 }
 
+/*
+ * A frame left by a tail call returns what the jmp's target returns: given
+ * to it when the target is the thread's next event, at its CFA, and returns
+ * a value of the same type; never to a frame whose jmp went elsewhere.
+ */
+static void tail_calls(void)
+{
+	static const char tail[] = "{\"type\":\"u32\",\"value\":null,\"error\":\"returned through a tail call\"}";
+	struct store *st = open_store();
+	struct frames *fr;
+	struct frames_ev e;
+	sqlite3 *db;
+	uint64_t seq = 1;
+	int i;
+	/* F (2) jmps to 0x300; then: G (0x300) returns u32 7; K (0x400) returns 9; G returns a u64 */
+	static const struct {
+		int func;
+		uint64_t addr;
+		const char *ret;
+		bool skip; /* one event lost between F's jmp and the next entry */
+	} next[] = {
+		{ 3, 0x300, "{\"type\":\"u32\",\"value\":\"7\"}", false },
+		{ 4, 0x400, "{\"type\":\"u32\",\"value\":\"9\"}", false },
+		{ 3, 0x300, "{\"type\":\"u64\",\"value\":\"5\"}", false },
+		{ 3, 0x300, "{\"type\":\"u32\",\"value\":\"6\"}", true },
+	};
+
+	CHECK(frames__new(st, &fr) == 0);
+	e = ev(seq++, 0, 0, 0, 1, 0x1000); /* P, the caller: frame 1 */
+	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+	for (i = 0; i < 4; i++) {
+		uint64_t f_seq = seq;
+
+		e = ev(seq++, 1, 1, 1, 2, 0x0f00); /* F */
+		e.fn_addr = 0x200;
+		CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+		e = ev(seq++, f_seq, 0, 1, 2, 0x0f00);
+		e.fn_addr = 0x200;
+		e.tail_to = 0x300;
+		CHECK(frames__exit(fr, &e, strdup(tail), FS_TAIL_CALL) == 0);
+		seq += next[i].skip;
+		e = ev(seq, 1, 1, 1, next[i].func, 0x0f00);
+		e.fn_addr = next[i].addr;
+		CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+		e = ev(seq + 1, seq, 0, 1, next[i].func, 0x0f00);
+		e.fn_addr = next[i].addr;
+		CHECK(frames__exit(fr, &e, strdup(next[i].ret), FS_RETURNED) == 0);
+		seq += 2;
+	}
+	CHECK(frames__finish(fr, FS_OPEN) == 0);
+	CHECK(store__flush(st) == 0);
+	frames__free(fr);
+	store__close(st);
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	/* frames: P 1; then F, target: 2, 3; 4, 5; 6, 7; 8, 9 */
+	CHECK_STR(row(db, 2), "1|-|-|tail_call|{\"type\":\"u32\",\"value\":\"7\"}");
+	CHECK_STR(row(db, 3), "1|-|-|returned|{\"type\":\"u32\",\"value\":\"7\"}");
+	snprintf(buf_tail, sizeof(buf_tail), "1|-|-|tail_call|%s", tail);
+	CHECK_STR(row(db, 4), buf_tail); /* K is not where the jmp went */
+	CHECK_STR(row(db, 6), buf_tail); /* a u64 is no u32 */
+	CHECK_STR(row(db, 8), buf_tail); /* an event lost between */
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -295,6 +361,8 @@ int main(void)
 	pipeline();
 	unlink(path);
 	thread_end();
+	unlink(path);
+	tail_calls();
 	unlink(path);
 	return unit_done("test_frames");
 }
