@@ -26,6 +26,7 @@ struct open_frame {
 	uint64_t seen; /* the last event that showed it open */
 	/* frames that left by a jmp to it: what it returns, they return */
 	struct tail_wait wait;
+	uint64_t sret; /* the pointer it got for its return value (0: none, unknown) */
 };
 
 struct thread {
@@ -313,7 +314,7 @@ int frames__enter(struct frames *fr, const struct frames_ev *e, char *args)
 	t->stack = ns;
 	id = fr->next_id;
 	t->stack[t->depth++] =
-		(struct open_frame){ id, e->func_id, depth, e->cfa, e->seq, e->seq, { 0 } };
+		(struct open_frame){ id, e->func_id, depth, e->cfa, e->seq, e->seq, { 0 }, e->sret };
 	/*
 	 * The jmp's target, entered as the thread's very next event in the
 	 * frame the jmp left. A same-CFA entry of another function is no proof:
@@ -345,6 +346,19 @@ static bool json_type(const char *js, char *out, size_t n)
 	memcpy(out, p, (size_t)(end - p));
 	out[end - p] = 0;
 	return true;
+}
+
+/* ret (freed) replaced by an unknown value of its type with the reason why. */
+static char *ret_unknown(char *ret, const char *why)
+{
+	char type[512], *out;
+	bool typed = json_type(ret, type, sizeof(type));
+
+	free(ret);
+	if ((typed ? asprintf(&out, "{\"type\":\"%s\",\"value\":null,\"error\":\"%s\"}", type, why)
+		   : asprintf(&out, "{\"type\":null,\"value\":null,\"error\":\"%s\"}", why)) < 0)
+		return NULL;
+	return out;
 }
 
 /*
@@ -429,6 +443,9 @@ int frames__exit(struct frames *fr, const struct frames_ev *e, char *ret,
 	}
 close:
 	t->depth--;
+	if (e->ret_ptr_read && ret && (!top->sret || top->sret != e->ret_ptr))
+		ret = ret_unknown(ret, "returned through memory, but the pointer to it is not in rax "
+				       "at the ret (the optimizer keeps it elsewhere)");
 	err = status == FS_TAIL_CALL ? wait_tail(t, top, e, ret) : give_tail(fr, top, ret);
 	if (err) {
 		free(ret);

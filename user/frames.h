@@ -38,6 +38,12 @@ struct frames_ev {
 	bool nolink; /* link/depth unknown: match by CFA */
 	uint64_t fn_addr; /* entry, exit: the function's address */
 	uint64_t tail_to; /* exit by a direct tail call: where the jmp goes; 0 otherwise */
+	/*
+	 * Returns through memory: the entry's pointer for it (0: unknown), and
+	 * rax at the ret the value was read through (ret_ptr_read: it was).
+	 */
+	uint64_t sret, ret_ptr;
+	bool ret_ptr_read;
 };
 
 int frames__new(struct store *st, struct frames **out);

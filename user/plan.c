@@ -132,6 +132,18 @@ static int ret_root(struct builder *b, const struct abi *a, const struct rtype *
 			v->error = "returned value larger than one read";
 			return -2;
 		}
+		if (!b->exit) {
+			v->error = "returned through memory by the function's first instruction";
+			return -2;
+		}
+		/*
+		 * rax as well: optimized code does not always leave the sret
+		 * pointer there (frames.c keeps the value only if rax is the
+		 * pointer the entry got in rdi)
+		 */
+		b->sb.site->rax_step = reg_step(b, RAX, 8, false);
+		if (b->sb.site->rax_step < 0)
+			return -1;
 		return steps__add(&b->sb, &mem, NULL);
 	default:
 		v->error = "return registers of this layout not derived";
@@ -139,6 +151,16 @@ static int ret_root(struct builder *b, const struct abi *a, const struct rtype *
 	}
 	v->error = "returned in SSE registers, which BPF cannot read";
 	return -2;
+}
+
+/* Where the Rust ABI returns t, ABI_MEMORY over 8 bytes meaning through a hidden pointer. */
+static struct abi ret_abi(const struct rtype *t)
+{
+	struct abi a = abi__of(t);
+
+	if (a.kind == ABI_UNKNOWN && t->size > 16 && !a.wide_pair)
+		a.kind = ABI_MEMORY; /* too big for registers whatever its representation */
+	return a;
 }
 
 static int ret_steps(struct builder *b, struct plan_value *v)
@@ -151,13 +173,11 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 		v->error = "return type has no known size";
 		return -1;
 	}
-	a = abi__of(t);
+	a = ret_abi(t);
 	if (a.wide_pair) {
 		v->error = "a pair with a 128-bit integer: this rustc's return registers not derived";
 		return -1;
 	}
-	if (a.kind == ABI_UNKNOWN && t->size > 16)
-		a.kind = ABI_MEMORY; /* too big for registers whatever its representation */
 	v->error = ret_missing(b, &a, t);
 	if (v->error)
 		return -1;
@@ -192,6 +212,7 @@ static struct plan_site *new_site(struct plan_func *pf, uint64_t pc, enum rst_si
 	s->bpf.site = kind;
 	s->bpf.cond = RST_COND_NONE;
 	s->ip_step = -1;
+	s->sret_step = s->rax_step = -1;
 	s->values = calloc(nvalues ? nvalues : 1, sizeof(*s->values));
 	return s->values ? s : NULL;
 }
@@ -410,6 +431,10 @@ static int build_entry(const struct plan_ctx *c, struct plan_func *pf, const str
 		else if (v->type->size) /* ZST: nothing to read, decoded from the type */
 			param_root(&b, v, &ep->params[i]);
 	}
+	/* the pointer a memory return will be written through, to check rax against */
+	if (f->ret && f->ret->sized && f->ret->size > 8 && ret_abi(f->ret).kind == ABI_MEMORY &&
+	    ep->have_entry_rdi)
+		site->sret_step = piece_steps(&b, &ep->entry_rdi, false);
 	follow_params(&b, site);
 	site->exit_kind = ep->exit;
 	if (ep->exit == FEXIT_TAIL || ep->exit == FEXIT_RET) {

@@ -70,6 +70,10 @@ struct plan_site {
 	bool steps_dropped; /* RST_MAX_STEPS reached: some pointers not followed */
 	int max_array; /* elements printed per container (the plan's limit) */
 	int ip_step; /* step holding the probed pc at run time (load bias, for vtables), -1: none */
+	/* entry of a function returning through memory: step holding the pointer (rdi at entry) */
+	int sret_step;
+	/* ret of such a function: step holding rax, which must be that pointer; -1: none */
+	int rax_step;
 };
 
 struct plan_func {

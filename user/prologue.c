@@ -377,6 +377,15 @@ static const struct cand *best(struct dwarf_index *idx, const struct walk *w, st
 	return b;
 }
 
+/* Where the entry value of rdi (DWARF register 5) is at the chosen probe. */
+static void locate_entry_rdi(const struct cand *c, struct entry_point *ep)
+{
+	struct sym_piece rdi = { .s = { .kind = SYM_REG, .reg = 5, .size = 8 }, .len = 8 };
+
+	ep->have_entry_rdi = !symexec__locate(&c->st, &rdi, false, c->pc, ep->cfa_reg, ep->cfa_off,
+					      &ep->entry_rdi);
+}
+
 int prologue__entry(struct dwarf_index *idx, const struct elf_image *img, const struct fcode *code,
 		    const struct rfunc *f, struct entry_point *out, char *why, size_t whylen)
 {
@@ -425,6 +434,7 @@ int prologue__entry(struct dwarf_index *idx, const struct elf_image *img, const 
 		goto cleanup;
 	}
 	score(idx, c, f, w.ps, out, true);
+	locate_entry_rdi(c, out);
 cleanup:
 	free(bytes);
 	free(w.ps);

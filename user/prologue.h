@@ -53,6 +53,12 @@ struct entry_point {
 	/* the probe instruction also leaves the function (a ret or tail jmp at low_pc) */
 	enum fexit_kind exit;
 	int cfa_reg; /* CFA at pc = reg + cfa_off; -1 if .eh_frame has no rule */
+	/*
+	 * Where rdi as it was at entry is at pc: a function returning through
+	 * memory gets the address there in it (the hidden first argument)
+	 */
+	struct src_piece entry_rdi;
+	bool have_entry_rdi;
 	int64_t cfa_off;
 	struct param_src *params; /* f->nparams */
 };

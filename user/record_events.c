@@ -140,6 +140,20 @@ static void decode_item(void *ctx, struct cons_item *it, struct strbuf *sb)
 		it->out[1] = values_json(r, sb, sr->site, &v, false);
 }
 
+/* The 8 bytes a register step captured, 0 if it did not (or step < 0). */
+static uint64_t step_u64(const struct ev_view *v, int step)
+{
+	uint64_t x = 0;
+	int i;
+
+	for (i = 0; step >= 0 && i < v->n; i++)
+		if (v->blob[i]->step == step && v->blob[i]->len >= 8) {
+			memcpy(&x, v->data[i], 8);
+			break;
+		}
+	return x;
+}
+
 /* The writer thread, in ring buffer order: frames and the database. */
 static int apply_item(void *ctx, struct cons_item *it)
 {
@@ -185,6 +199,10 @@ static int apply_item(void *ctx, struct cons_item *it)
 	frames_ev(r, v.ev, sr->pf->func->id, &e);
 	e.fn_addr = sr->pf->func->low_pc;
 	e.tail_to = sr->site->tail_to;
+	if (v.ev->type == RST_REC_ENTRY)
+		e.sret = step_u64(&v, sr->site->sret_step);
+	e.ret_ptr_read = sr->site->rax_step >= 0;
+	e.ret_ptr = step_u64(&v, sr->site->rax_step);
 	if (v.ev->type == RST_REC_ENTRY) {
 		err = frames__enter(r->fr, &e, args);
 		/* the probed instruction also leaves: a lone ret, a tail jmp as first instruction */

@@ -348,6 +348,42 @@ static void tail_calls(void)
 	sqlite3_close(db);
 }
 
+/*
+ * A value returned through memory is read at rax: kept only if rax is the
+ * pointer the call got in rdi (optimized code may leave anything in rax).
+ */
+static void sret_check(void)
+{
+	static const uint64_t entry_sret[] = { 0x5000, 0x5000, 0 }, ret_rax[] = { 0x5000, 0x6000, 0x5000 };
+	struct store *st = open_store();
+	struct frames *fr;
+	struct frames_ev e;
+	sqlite3 *db;
+	int i;
+
+	CHECK(frames__new(st, &fr) == 0);
+	for (i = 0; i < 3; i++) {
+		e = ev(2 * i + 1, 0, 0, 0, 1, 0x1000);
+		e.sret = entry_sret[i];
+		CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
+		e = ev(2 * i + 2, 2 * i + 1, 0, 0, 1, 0x1000);
+		e.ret_ptr_read = true;
+		e.ret_ptr = ret_rax[i];
+		CHECK(frames__exit(fr, &e, strdup("{\"type\":\"S\",\"value\":\"S { a: 1 }\"}"),
+				   FS_RETURNED) == 0);
+	}
+	CHECK(frames__finish(fr, FS_OPEN) == 0);
+	CHECK(store__flush(st) == 0);
+	frames__free(fr);
+	store__close(st);
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK_STR(row(db, 1), "-|-|-|returned|{\"type\":\"S\",\"value\":\"S { a: 1 }\"}");
+	CHECK(strstr(row(db, 2), "{\"type\":\"S\",\"value\":null,\"error\":\"returned through memory"));
+	CHECK(strstr(row(db, 3), "{\"type\":\"S\",\"value\":null,\"error\":\"returned through memory"));
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -363,6 +399,8 @@ int main(void)
 	thread_end();
 	unlink(path);
 	tail_calls();
+	unlink(path);
+	sret_check();
 	unlink(path);
 	return unit_done("test_frames");
 }
