@@ -225,7 +225,7 @@ static long anc_cb(__u32 n, struct ancctx *a)
  * full) get RST_EV_NOLINK and are matched by userspace alone.
  */
 static __always_inline struct rst_shadow_frame *track(struct rst_event *ev, __u32 tid,
-							   __u32 func_id, bool leaves)
+							   __u32 func_id, bool leaves, __u64 sret)
 {
 	struct rst_thread *t = thread_state(tid);
 	struct popctx p = { .cfa = ev->cfa };
@@ -274,6 +274,7 @@ static __always_inline struct rst_shadow_frame *track(struct rst_event *ev, __u3
 		f->seq = ev->seq;
 		f->func_id = func_id;
 		f->sent = 0;
+		f->sret = sret;
 		/* a site that also leaves: the frame ends with this event */
 		if (!leaves)
 			t->depth = d + 1;
@@ -619,7 +620,7 @@ static __noinline int busy_drop(struct pt_regs *ctx, const struct rst_plan *plan
 		ev.flags |= RST_EV_NOCFA;
 	else
 		ev.cfa = reg_of(&regs, plan->cfa_reg) + (__s64)plan->cfa_off;
-	track(&ev, (__u32)id, plan->func_id, plan->leaves);
+	track(&ev, (__u32)id, plan->func_id, plan->leaves, 0);
 	stat_inc(RST_STAT_LOST);
 	return 0;
 }
@@ -670,9 +671,36 @@ static __always_inline int panic_text(struct pt_regs *ctx, __u64 id, __u64 now)
 	if (size > RST_EVENT_MAX)
 		return 0;
 	ev->size = size;
-	track(ev, tid, 0, false);
+	track(ev, tid, 0, false, 0);
 	if (bpf_ringbuf_output(&events, s->buf, size, 0))
 		stat_inc(RST_STAT_LOST);
+	return 0;
+}
+
+/*
+ * At a ret of a function returning through memory: the pointer its entry
+ * got, from its shadow frame (the top one, or one below frames whose exits
+ * were not seen), 0 if none matches or the entry did not keep it. Optimized
+ * code may leave anything in rax, where the C ABI would have it.
+ */
+static __always_inline __u64 sret_of(__u32 tid, const struct rst_plan *plan, struct pt_regs *regs)
+{
+	struct rst_thread *t = bpf_map_lookup_elem(&threads, &tid);
+	__u64 cfa;
+	__u32 d, i;
+
+	if (!t || plan->cfa_reg == 0xff)
+		return 0;
+	cfa = reg_of(regs, plan->cfa_reg) + (__s64)plan->cfa_off;
+	d = t->depth;
+	for (i = 0; i < 4 && d > 0 && d <= RST_SHADOW_DEPTH; i++, d--) {
+		struct rst_shadow_frame *f = &t->frame[(d - 1) & (RST_SHADOW_DEPTH - 1)];
+
+		if (f->cfa == cfa)
+			return f->func_id == plan->func_id ? f->sret : 0;
+		if (f->cfa > cfa)
+			return 0;
+	}
 	return 0;
 }
 
@@ -776,6 +804,12 @@ int rst_probe(struct pt_regs *ctx)
 			c.s->regs.ip = ip;
 	}
 	c.regs = &c.s->regs;
+	if (c.plan->sret_at_ret) {
+		__u64 sret = sret_of(tid, c.plan, c.regs);
+
+		if (sret) /* else rax, which userspace checks against the entry's pointer */
+			c.s->regs.ax = sret;
+	}
 	c.pos = sizeof(*ev);
 	bpf_loop(RST_MAX_STEPS, step_cb, &c, 0);
 
@@ -808,7 +842,8 @@ int rst_probe(struct pt_regs *ctx)
 	if (size > RST_EVENT_MAX)
 		size = RST_EVENT_MAX;
 	ev->size = size;
-	pushed = track(ev, tid, c.plan->func_id, c.plan->leaves);
+	pushed = track(ev, tid, c.plan->func_id, c.plan->leaves,
+		       c.plan->sret_reg == RST_NO_SRET ? 0 : reg_of(c.regs, c.plan->sret_reg));
 	if (c.flags & RST_EV_TRUNC)
 		stat_inc(RST_STAT_TRUNC);
 	/*

@@ -176,9 +176,18 @@ struct rst_plan {
 	 * ret, a tail jmp): the frame ends with this very event.
 	 */
 	__u8 leaves;
-	__u8 pad[2];
+	/*
+	 * Values returned through memory (the caller's pointer in rdi): at the
+	 * entry, the register holding that pointer, kept in the shadow frame
+	 * (RST_NO_SRET: none); at a ret, 1: rax is replaced by the kept one,
+	 * if any, before the steps run (optimized code need not leave it in rax).
+	 */
+	__u8 sret_reg;
+	__u8 sret_at_ret;
 	struct rst_step steps[RST_MAX_STEPS];
 };
+
+#define RST_NO_SRET 0xff
 
 #define RST_COND_NONE 0xff
 
@@ -248,6 +257,7 @@ struct rst_shadow_frame {
 	__u64 seq; /* its entry event */
 	__u32 func_id;
 	__u32 sent; /* the ring buffer took its entry event */
+	__u64 sret; /* where it returns its value, if through memory (rst_plan.sret_reg) */
 };
 
 struct rst_thread {

@@ -144,6 +144,7 @@ static int ret_root(struct builder *b, const struct abi *a, const struct rtype *
 		b->sb.site->rax_step = reg_step(b, RAX, 8, false);
 		if (b->sb.site->rax_step < 0)
 			return -1;
+		b->sb.site->bpf.sret_at_ret = 1;
 		return steps__add(&b->sb, &mem, NULL);
 	default:
 		v->error = "return registers of this layout not derived";
@@ -211,6 +212,7 @@ static struct plan_site *new_site(struct plan_func *pf, uint64_t pc, enum rst_si
 	s->bpf.func_id = pf->func->id;
 	s->bpf.site = kind;
 	s->bpf.cond = RST_COND_NONE;
+	s->bpf.sret_reg = RST_NO_SRET;
 	s->ip_step = -1;
 	s->sret_step = s->rax_step = -1;
 	s->values = calloc(nvalues ? nvalues : 1, sizeof(*s->values));
@@ -433,8 +435,12 @@ static int build_entry(const struct plan_ctx *c, struct plan_func *pf, const str
 	}
 	/* the pointer a memory return will be written through, to check rax against */
 	if (f->ret && f->ret->sized && f->ret->size > 8 && ret_abi(f->ret).kind == ABI_MEMORY &&
-	    ep->have_entry_rdi)
+	    ep->have_entry_rdi) {
 		site->sret_step = piece_steps(&b, &ep->entry_rdi, false);
+		/* BPF keeps it for the ret, where rax need not be it */
+		if (ep->entry_rdi.kind == SRC_REG && !ep->entry_rdi.off && ep->entry_rdi.len == 8)
+			site->bpf.sret_reg = ep->entry_rdi.reg;
+	}
 	follow_params(&b, site);
 	site->exit_kind = ep->exit;
 	if (ep->exit == FEXIT_TAIL || ep->exit == FEXIT_RET) {

@@ -29,6 +29,7 @@ static struct plan_site *add_special(struct recorder *r, struct rfunc *f, enum r
 	ns->pc = f->low_pc;
 	ns->bpf.func_id = f->id;
 	ns->bpf.site = kind;
+	ns->bpf.sret_reg = RST_NO_SRET;
 	/* at a function's first instruction rsp points at the return address */
 	ns->bpf.cfa_reg = 7;
 	ns->bpf.cfa_off = 8;

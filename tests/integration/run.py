@@ -46,8 +46,8 @@ THRESHOLDS = {
     "enums": {0: 98, 2: 90},
     "values5": {0: 98, 2: 90},
     "traits": {0: 98, 2: 90},
-    # at opt-level 3 values returned through memory are often unknown: no threshold, 0 wrong
-    "sret": {0: 98},
+    # opt-level 3: rax at the ret is often not the pointer the value was written through
+    "sret": {0: 98, 3: 95},
 }
 
 # (fixture, opt-level, extra rustc flags, label suffix)
