@@ -44,7 +44,7 @@ deps:
 	@command -v rustc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc >/dev/null
 	@rustc --version
 
-$(BUILD)/rstrace.bpf.o: bpf/rstrace.bpf.c include/rstrace.h vmlinux/vmlinux.h | $(BUILD)/.dirs
+$(BUILD)/rstrace.bpf.o: bpf/rstrace.bpf.c bpf/shadow.bpf.h include/rstrace.h vmlinux/vmlinux.h | $(BUILD)/.dirs
 	$(CLANG) -O2 -g -target bpf -D__TARGET_ARCH_x86 -Iinclude -Ivmlinux $(WARN) -c $< -o $@
 
 $(BUILD)/rstrace.skel.h: $(BUILD)/rstrace.bpf.o
@@ -99,7 +99,7 @@ fuzz: $(FUZZ_BINS)
 		$$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$(basename $$f) tests/fuzz/seeds || exit 1; done
 
 format:
-	clang-format -i user/*.c user/*.h bpf/*.c include/*.h tests/unit/*.c
+	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h include/*.h tests/unit/*.c
 
 clean:
 	rm -rf $(BUILD) rstrace

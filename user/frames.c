@@ -365,26 +365,25 @@ static char *ret_unknown(char *ret, const char *why)
  * f left by a tail call, its value unknown (ret): it returns what the jmp's
  * target returns, and so do the frames waiting on f itself.
  */
-static int wait_tail(struct thread *t, const struct open_frame *f, const struct frames_ev *e,
-		     const char *ret)
+static void wait_tail(struct thread *t, const struct open_frame *f, const struct frames_ev *e,
+		      const char *ret)
 {
 	struct tail_wait w = f->wait;
 	char type[TAIL_TYPE];
 
 	if (!e->seq || !f->cfa || !e->tail_to || !ret ||
 	    !strstr(ret, "\"error\":\"" FS_TAIL_RET_ERROR "\"") || !json_type(ret, type, sizeof(type)))
-		return 0;
+		return;
 	if (w.n && strcmp(w.type, type))
 		w.n = 0; /* the chain's types differ: only f waits */
 	if (w.n == TAIL_CHAIN)
-		return 0;
+		return;
 	w.ids[w.n++] = f->id;
 	memcpy(w.type, type, sizeof(type));
 	t->tail = w;
 	t->tail_seq = e->seq;
 	t->tail_cfa = f->cfa;
 	t->tail_to = e->tail_to;
-	return 0;
 }
 
 /* f returned ret, known: the frames that tail-called into it returned it too. */
@@ -444,9 +443,12 @@ int frames__exit(struct frames *fr, const struct frames_ev *e, char *ret,
 close:
 	t->depth--;
 	if (e->ret_ptr_read && ret && (!top->sret || top->sret != e->ret_ptr))
-		ret = ret_unknown(ret, "returned through memory, but the pointer to it is not in rax "
-				       "at the ret (the optimizer keeps it elsewhere)");
-	err = status == FS_TAIL_CALL ? wait_tail(t, top, e, ret) : give_tail(fr, top, ret);
+		ret = ret_unknown(ret, "returned through memory, and the pointer it was written "
+				       "through is not known at the ret");
+	if (status == FS_TAIL_CALL)
+		wait_tail(t, top, e, ret);
+	else
+		err = give_tail(fr, top, ret);
 	if (err) {
 		free(ret);
 		return err;
