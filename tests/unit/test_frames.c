@@ -30,6 +30,19 @@ static struct store *open_store(void)
 	return st;
 }
 
+/* The end of a test: open frames closed as "open", everything written, the database read back. */
+static sqlite3 *close_frames(struct frames *fr, struct store *st)
+{
+	sqlite3 *db = NULL;
+
+	CHECK(frames__finish(fr, FS_OPEN) == 0);
+	CHECK(store__flush(st) == 0);
+	frames__free(fr);
+	store__close(st);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	return db;
+}
+
 /* One row as "parent|parent_lost|ancestor|status|ret" (NULLs as -). */
 static const char *row(sqlite3 *db, int64_t id)
 {
@@ -123,12 +136,7 @@ static void links(void)
 	e.nolink = true;
 	CHECK(frames__exit(fr, &e, strdup("{\"v\":17}"), FS_RETURNED) == 1);
 	CHECK(frames__final_count(fr, 7, 20) == 0);
-	CHECK(frames__finish(fr, FS_OPEN) == 0);
-	CHECK(store__flush(st) == 0);
-	frames__free(fr);
-	store__close(st);
-
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	db = close_frames(fr, st);
 	CHECK_STR(row(db, 1), "-|-|-|returned|{\"v\":13}"); /* a */
 	CHECK_STR(row(db, 2), "1|-|-|returned|{\"v\":3}"); /* b */
 	/* the second b: its exit (10) was lost; 12 is another call's */
@@ -175,12 +183,7 @@ static void panics(void)
 	CHECK(frames__lost_since(fr, 8, 2, 6));
 	CHECK(!frames__lost_since(fr, 8, 5, 6));
 	CHECK(frames__lost_since(fr, 8, 5, 7)); /* 6 not received before 7 */
-	CHECK(frames__finish(fr, FS_OPEN) == 0);
-	CHECK(store__flush(st) == 0);
-	frames__free(fr);
-	store__close(st);
-
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	db = close_frames(fr, st);
 	CHECK_STR(row(db, 1), "-|-|-|unwound|-"); /* a, thread 7 */
 	CHECK_STR(row(db, 2), "1|-|-|unwound|-"); /* b */
 	CHECK_STR(row(db, 3), "-|-|-|lost|-"); /* a, thread 8: entered before the loss */
@@ -265,12 +268,7 @@ static void thread_end(void)
 	CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
 	e = ev(2, 1, 0, 0, 4, 0x2000);
 	CHECK(frames__exit(fr, &e, strdup("{\"v\":2}"), FS_RETURNED) == 0);
-	CHECK(frames__finish(fr, FS_OPEN) == 0);
-	CHECK(store__flush(st) == 0);
-	frames__free(fr);
-	store__close(st);
-
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	db = close_frames(fr, st);
 	/* running when their thread ended */
 	CHECK_STR(row(db, 1), "-|-|-|open|-");
 	CHECK_STR(row(db, 2), "1|-|-|open|-");
@@ -332,12 +330,7 @@ static void tail_calls(void)
 		CHECK(frames__exit(fr, &e, strdup(next[i].ret), FS_RETURNED) == 0);
 		seq += 2;
 	}
-	CHECK(frames__finish(fr, FS_OPEN) == 0);
-	CHECK(store__flush(st) == 0);
-	frames__free(fr);
-	store__close(st);
-
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	db = close_frames(fr, st);
 	/* frames: P 1; then F, target: 2, 3; 4, 5; 6, 7; 8, 9 */
 	CHECK_STR(row(db, 2), "1|-|-|tail_call|{\"type\":\"u32\",\"value\":\"7\"}");
 	CHECK_STR(row(db, 3), "1|-|-|returned|{\"type\":\"u32\",\"value\":\"7\"}");
@@ -372,12 +365,7 @@ static void sret_check(void)
 		CHECK(frames__exit(fr, &e, strdup("{\"type\":\"S\",\"value\":\"S { a: 1 }\"}"),
 				   FS_RETURNED) == 0);
 	}
-	CHECK(frames__finish(fr, FS_OPEN) == 0);
-	CHECK(store__flush(st) == 0);
-	frames__free(fr);
-	store__close(st);
-
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	db = close_frames(fr, st);
 	CHECK_STR(row(db, 1), "-|-|-|returned|{\"type\":\"S\",\"value\":\"S { a: 1 }\"}");
 	CHECK(strstr(row(db, 2), "{\"type\":\"S\",\"value\":null,\"error\":\"returned through memory"));
 	CHECK(strstr(row(db, 3), "{\"type\":\"S\",\"value\":null,\"error\":\"returned through memory"));
