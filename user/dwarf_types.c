@@ -281,10 +281,11 @@ static void classify_struct(struct dwarf_index *idx, struct rtype *t, const char
 		 * one (`&Named<str>`) has the same fields, but its bytes start with
 		 * the struct's others: not read as either.
 		 */
-		if (!strcmp(n, "&str") || !strcmp(n, "&mut str") || !strcmp(n, "alloc::boxed::Box<str>") ||
-		    dt_starts(n, "alloc::boxed::Box<str, "))
+		if (!strcmp(n, "&str") || !strcmp(n, "&mut str") ||
+		    !strcmp(n, "alloc::boxed::Box<str>") || dt_starts(n, "alloc::boxed::Box<str, "))
 			t->kind = RK_STR;
-		else if (dt_starts(n, "&[") || dt_starts(n, "&mut [") || dt_starts(n, "alloc::boxed::Box<["))
+		else if (dt_starts(n, "&[") || dt_starts(n, "&mut [") ||
+			 dt_starts(n, "alloc::boxed::Box<["))
 			t->kind = RK_SLICE;
 		else
 			t->kind = RK_UNKNOWN;

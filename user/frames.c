@@ -372,7 +372,8 @@ static void wait_tail(struct thread *t, const struct open_frame *f, const struct
 	char type[TAIL_TYPE];
 
 	if (!e->seq || !f->cfa || !e->tail_to || !ret ||
-	    !strstr(ret, "\"error\":\"" FS_TAIL_RET_ERROR "\"") || !json_type(ret, type, sizeof(type)))
+	    !strstr(ret, "\"error\":\"" FS_TAIL_RET_ERROR "\"") ||
+	    !json_type(ret, type, sizeof(type)))
 		return;
 	if (w.n && strcmp(w.type, type))
 		w.n = 0; /* the chain's types differ: only f waits */

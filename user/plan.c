@@ -176,7 +176,8 @@ static int ret_steps(struct builder *b, struct plan_value *v)
 	}
 	a = ret_abi(t);
 	if (a.wide_pair) {
-		v->error = "a pair with a 128-bit integer: this rustc's return registers not derived";
+		v->error = "a pair with a 128-bit integer: its return registers not derived for "
+			   "this rustc";
 		return -1;
 	}
 	v->error = ret_missing(b, &a, t);

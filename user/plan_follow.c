@@ -247,12 +247,13 @@ static void follow_rc_unsized(struct step_builder *b, struct rtype *t, int s, ui
 {
 	struct rtype *e = t->target;
 	bool str = t->sub == RSUB_RC_STR;
+	uint64_t max;
 	int c;
 
 	if (!e || !e->sized || depth >= b->lim->max_depth + 1)
 		return;
-	c = steps__deref(b, s, off + t->ptr_off, off + t->len_off, e->size,
-			 str ? (uint64_t)b->lim->max_string : (uint64_t)b->lim->max_array * e->size, t);
+	max = str ? (uint64_t)b->lim->max_string : (uint64_t)b->lim->max_array * e->size;
+	c = steps__deref(b, s, off + t->ptr_off, off + t->len_off, e->size, max, t);
 	if (c < 0)
 		return;
 	b->site->bpf.steps[c].off = (int64_t)t->inner_off;

@@ -124,8 +124,8 @@ static int prepare_all(struct store *st)
 	rc = sqlite3_prepare_v2(st->db, "UPDATE frame SET exit_ns=?, ret=?, status=? WHERE id=?",
 				-1, &st->upd_frame, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(st->db, "UPDATE frame SET ret=? WHERE id=?", -1, &st->upd_ret,
-					NULL);
+		rc = sqlite3_prepare_v2(st->db, "UPDATE frame SET ret=? WHERE id=?", -1,
+					&st->upd_ret, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(st->db,
 					"INSERT INTO function(id,name,crate,file,line,linkage_name,"
