@@ -17,12 +17,6 @@ enum frame_status {
 	FS_DETACHED,  /* running when record -p detached */
 };
 
-/*
- * The error of a return value a tail call took with it: the frame the jmp
- * went to returns it (frames.c gives it to the frame when types agree).
- */
-#define FS_TAIL_RET_ERROR "returned through a tail call"
-
 const char *frame_status__name(enum frame_status s);
 /* A column's value; NULL or unknown (an older trace): by whether the frame has an exit time. */
 enum frame_status frame_status__parse(const char *name, bool has_exit);

@@ -6,15 +6,15 @@
 #include "frames.h"
 #include "grow.h"
 #include "rstrace.h"
+#include "rustfmt.h"
 
 /* Frames one tail-call chain gives its return value to, and the type they return. */
 #define TAIL_CHAIN 4
-#define TAIL_TYPE 96
 
 struct tail_wait {
 	int n;
 	int64_t ids[TAIL_CHAIN];
-	char type[TAIL_TYPE];
+	const char *type; /* the plans' type name: lives as long as they do */
 };
 
 struct open_frame {
@@ -331,56 +331,40 @@ int frames__enter(struct frames *fr, const struct frames_ev *e, char *args)
 	return store__enter(fr->st, &row, args);
 }
 
-/* The "type" of a value's JSON ({"type":"u32",…}) into out; false if none or too long. */
-static bool json_type(const char *js, char *out, size_t n)
+/* ret (freed) replaced by an unknown value of the exit's return type, with why. */
+static char *ret_unknown(char *ret, const struct frames_ev *e, const char *why)
 {
-	static const char key[] = "{\"type\":\"";
-	const char *p, *end;
-
-	if (!js || strncmp(js, key, sizeof(key) - 1))
-		return false;
-	p = js + sizeof(key) - 1;
-	end = strpbrk(p, "\"\\");
-	if (!end || *end != '"' || (size_t)(end - p) >= n)
-		return false;
-	memcpy(out, p, (size_t)(end - p));
-	out[end - p] = 0;
-	return true;
-}
-
-/* ret (freed) replaced by an unknown value of its type with the reason why. */
-static char *ret_unknown(char *ret, const char *why)
-{
-	char type[512], *out;
-	bool typed = json_type(ret, type, sizeof(type));
+	struct strbuf sb;
 
 	free(ret);
-	if ((typed ? asprintf(&out, "{\"type\":\"%s\",\"value\":null,\"error\":\"%s\"}", type, why)
-		   : asprintf(&out, "{\"type\":null,\"value\":null,\"error\":\"%s\"}", why)) < 0)
-		return NULL;
-	return out;
+	sb_init(&sb);
+	sb_puts(&sb, "{\"type\":");
+	if (e->ret_type)
+		json_str(&sb, e->ret_type, strlen(e->ret_type));
+	else
+		sb_puts(&sb, "null");
+	sb_puts(&sb, ",\"value\":null,\"error\":");
+	json_str(&sb, why, strlen(why));
+	sb_putc(&sb, '}');
+	return sb_detach(&sb);
 }
 
 /*
- * f left by a tail call, its value unknown (ret): it returns what the jmp's
+ * f left by a tail call (its value unknown): it returns what the jmp's
  * target returns, and so do the frames waiting on f itself.
  */
-static void wait_tail(struct thread *t, const struct open_frame *f, const struct frames_ev *e,
-		      const char *ret)
+static void wait_tail(struct thread *t, const struct open_frame *f, const struct frames_ev *e)
 {
 	struct tail_wait w = f->wait;
-	char type[TAIL_TYPE];
 
-	if (!e->seq || !f->cfa || !e->tail_to || !ret ||
-	    !strstr(ret, "\"error\":\"" FS_TAIL_RET_ERROR "\"") ||
-	    !json_type(ret, type, sizeof(type)))
+	if (!e->seq || !f->cfa || !e->tail_to || !e->ret_type)
 		return;
-	if (w.n && strcmp(w.type, type))
+	if (w.n && strcmp(w.type, e->ret_type))
 		w.n = 0; /* the chain's types differ: only f waits */
 	if (w.n == TAIL_CHAIN)
 		return;
 	w.ids[w.n++] = f->id;
-	memcpy(w.type, type, sizeof(type));
+	w.type = e->ret_type;
 	t->tail = w;
 	t->tail_seq = e->seq;
 	t->tail_cfa = f->cfa;
@@ -388,13 +372,13 @@ static void wait_tail(struct thread *t, const struct open_frame *f, const struct
 }
 
 /* f returned ret, known: the frames that tail-called into it returned it too. */
-static int give_tail(struct frames *fr, const struct open_frame *f, const char *ret)
+static int give_tail(struct frames *fr, const struct open_frame *f, const struct frames_ev *e,
+		     const char *ret)
 {
-	char type[TAIL_TYPE];
 	int i, err = 0;
 
-	if (!f->wait.n || !ret || strstr(ret, "\"value\":null") ||
-	    !json_type(ret, type, sizeof(type)) || strcmp(type, f->wait.type))
+	if (!f->wait.n || !ret || strstr(ret, "\"value\":null") || !e->ret_type ||
+	    strcmp(e->ret_type, f->wait.type))
 		return 0;
 	for (i = 0; i < f->wait.n && !err; i++) {
 		char *copy = strdup(ret);
@@ -444,12 +428,12 @@ int frames__exit(struct frames *fr, const struct frames_ev *e, char *ret,
 close:
 	t->depth--;
 	if (e->ret_ptr_read && ret && (!top->sret || top->sret != e->ret_ptr))
-		ret = ret_unknown(ret, "returned through memory, and the pointer it was written "
-				       "through is not known at the ret");
+		ret = ret_unknown(ret, e, "returned through memory, and the pointer it was written "
+					  "through is not known at the ret");
 	if (status == FS_TAIL_CALL)
-		wait_tail(t, top, e, ret);
+		wait_tail(t, top, e);
 	else
-		err = give_tail(fr, top, ret);
+		err = give_tail(fr, top, e, ret);
 	if (err) {
 		free(ret);
 		return err;

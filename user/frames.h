@@ -37,7 +37,12 @@ struct frames_ev {
 	uint32_t depth;
 	bool nolink; /* link/depth unknown: match by CFA */
 	uint64_t fn_addr; /* entry, exit: the function's address */
-	uint64_t tail_to; /* exit by a direct tail call: where the jmp goes; 0 otherwise */
+	/*
+	 * exit by a direct tail call: where the jmp goes (0: elsewhere, or its
+	 * value must not be given: redacted)
+	 */
+	uint64_t tail_to;
+	const char *ret_type; /* exit: its return type's name (0: unknown), kept by the caller */
 	/*
 	 * Returns through memory: the entry's pointer for it (0: unknown), and
 	 * rax at the ret the value was read through (ret_ptr_read: it was).

@@ -9,7 +9,6 @@
 #include "demangle.h"
 #include "dwarf_types.h"
 #include "fcode.h"
-#include "frame_status.h"
 #include "plan.h"
 #include "plan_follow.h"
 #include "prologue.h"
@@ -400,7 +399,7 @@ static void ret_value(struct builder *b, struct plan_value *v, bool tail)
 		return;
 	}
 	if (tail) {
-		v->error = FS_TAIL_RET_ERROR;
+		v->error = "returned through a tail call";
 		return;
 	}
 	if (v->type && v->type->size)

@@ -198,7 +198,9 @@ static int apply_item(void *ctx, struct cons_item *it)
 	sr = &r->sites[v.ev->cookie];
 	frames_ev(r, v.ev, sr->pf->func->id, &e);
 	e.fn_addr = sr->pf->func->low_pc;
-	e.tail_to = sr->site->tail_to;
+	/* a redacted function's frame never gets its tail call's value */
+	e.tail_to = sr->site->ret && !sr->site->ret->redacted ? sr->site->tail_to : 0;
+	e.ret_type = sr->site->ret && sr->site->ret->type ? sr->site->ret->type->name : NULL;
 	if (v.ev->type == RST_REC_ENTRY)
 		e.sret = step_u64(&v, sr->site->sret_step);
 	e.ret_ptr_read = sr->site->rax_step >= 0;

@@ -299,13 +299,13 @@ static void tail_calls(void)
 	static const struct {
 		int func;
 		uint64_t addr;
-		const char *ret;
+		const char *type, *ret;
 		bool skip; /* one event lost between F's jmp and the next entry */
 	} next[] = {
-		{ 3, 0x300, "{\"type\":\"u32\",\"value\":\"7\"}", false },
-		{ 4, 0x400, "{\"type\":\"u32\",\"value\":\"9\"}", false },
-		{ 3, 0x300, "{\"type\":\"u64\",\"value\":\"5\"}", false },
-		{ 3, 0x300, "{\"type\":\"u32\",\"value\":\"6\"}", true },
+		{ 3, 0x300, "u32", "{\"type\":\"u32\",\"value\":\"7\"}", false },
+		{ 4, 0x400, "u32", "{\"type\":\"u32\",\"value\":\"9\"}", false },
+		{ 3, 0x300, "u64", "{\"type\":\"u64\",\"value\":\"5\"}", false },
+		{ 3, 0x300, "u32", "{\"type\":\"u32\",\"value\":\"6\"}", true },
 	};
 
 	CHECK(frames__new(st, &fr) == 0);
@@ -320,6 +320,7 @@ static void tail_calls(void)
 		e = ev(seq++, f_seq, 0, 1, 2, 0x0f00);
 		e.fn_addr = 0x200;
 		e.tail_to = 0x300;
+		e.ret_type = "u32";
 		CHECK(frames__exit(fr, &e, strdup(tail), FS_TAIL_CALL) == 0);
 		seq += next[i].skip;
 		e = ev(seq, 1, 1, 1, next[i].func, 0x0f00);
@@ -327,6 +328,7 @@ static void tail_calls(void)
 		CHECK(frames__enter(fr, &e, strdup("[]")) == 0);
 		e = ev(seq + 1, seq, 0, 1, next[i].func, 0x0f00);
 		e.fn_addr = next[i].addr;
+		e.ret_type = next[i].type;
 		CHECK(frames__exit(fr, &e, strdup(next[i].ret), FS_RETURNED) == 0);
 		seq += 2;
 	}
@@ -362,6 +364,7 @@ static void sret_check(void)
 		e = ev(2 * i + 2, 2 * i + 1, 0, 0, 1, 0x1000);
 		e.ret_ptr_read = true;
 		e.ret_ptr = ret_rax[i];
+		e.ret_type = "S";
 		CHECK(frames__exit(fr, &e, strdup("{\"type\":\"S\",\"value\":\"S { a: 1 }\"}"),
 				   FS_RETURNED) == 0);
 	}
