@@ -162,10 +162,12 @@ def compile_fixture(fixture, opt, flags, binary, rustc=None):
     return p.returncode, " ".join(cmd) + "\n" + p.stderr
 
 
-def run(cmd, timeout):
+def run(cmd, timeout, cwd=ROOT, environ=None):
+    """(stdout, stderr, exit status or None on timeout, seconds) of cmd."""
     t0 = time.monotonic()
     try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=env(), cwd=ROOT, timeout=timeout)
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=environ or env(), cwd=cwd,
+                           timeout=timeout)
         out, err, rc = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), p.returncode
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or b"").decode("utf-8", "replace")

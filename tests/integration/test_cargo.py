@@ -72,17 +72,9 @@ def tail(text, n=12):
     return "\n       ".join(text.rstrip().splitlines()[-n:])
 
 
-def run(cmd, timeout, cwd=None, **kw):
-    t0 = time.monotonic()
-    try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd, timeout=timeout,
-                           env=kw.pop("env", None) or env(), **kw)
-        out, err, rc = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), p.returncode
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode("utf-8", "replace")
-        err = (e.stderr or b"").decode("utf-8", "replace") + "\n<timeout after %ds>" % timeout
-        rc = None
-    return out, err, rc, time.monotonic() - t0
+def run(cmd, timeout, cwd=None, environ=None):
+    """run.py's, with cargo's environment."""
+    return it.run(cmd, timeout, cwd=cwd or ROOT, environ=environ or env())
 
 
 def copy_sources():
@@ -102,7 +94,7 @@ def cargo_build(proj, release, target, rustflags=None):
     e = env(CARGO_TARGET_DIR=target)
     if rustflags:
         e["RUSTFLAGS"] = rustflags
-    out, err, rc, secs = run(cmd, BUILD_TIMEOUT, cwd=proj, env=e)
+    out, err, rc, secs = run(cmd, BUILD_TIMEOUT, cwd=proj, environ=e)
     binary = os.path.join(target, "release" if release else "debug", "logstat")
     return rc == 0 and os.path.exists(binary), binary, err, secs
 
