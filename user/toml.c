@@ -197,6 +197,29 @@ static int tab_new_child(struct toml_parser *p, struct toml_val *t, const char *
 	return 0;
 }
 
+/*
+ * The table part i of key k names in t (created if absent), for a dotted key
+ * or a [header]; an error if it is no table or an inline one (name: the key
+ * so far, for the message).
+ */
+static int table_part(struct toml_parser *p, struct toml_val *t, const struct toml_key *k, int i,
+		      const char *name, struct toml_val **out)
+{
+	struct toml_val *child = tab_get(t, k->part[i].s);
+
+	if (!child)
+		return tab_new_child(p, t, k->part[i].s, k->part[i].line, k->part[i].col, out);
+	if (child->type != TOML_TABLE)
+		return lex_err(p, k->part[i].line, k->part[i].col,
+			       "key \"%s\" is already defined as %s", name,
+			       toml_type_name(child->type));
+	if (child->sealed)
+		return lex_err(p, k->part[i].line, k->part[i].col,
+			       "cannot add keys to inline table \"%s\"", name);
+	*out = child;
+	return 0;
+}
+
 /* An inline table is complete as written: nothing may add to it or its subtables. */
 static void seal(struct toml_val *t)
 {
@@ -397,23 +420,11 @@ static int parse_keyval(struct toml_parser *p, struct toml_val *tab)
 	lex_skip_ws(p);
 	/* Resolve the key before the value, so conflicts point at the key. */
 	for (i = 0; i < last; i++) {
-		child = tab_get(t, k.part[i].s);
 		render_full(p, tab, name, sizeof(name), &k, i + 1);
-		if (!child) {
-			err =
-			    tab_new_child(p, t, k.part[i].s, k.part[i].line, k.part[i].col, &child);
-			if (err)
-				goto cleanup;
-		} else if (child->type != TOML_TABLE) {
-			err = lex_err(p, k.part[i].line, k.part[i].col,
-				      "key \"%s\" is already defined as %s", name,
-				      toml_type_name(child->type));
+		err = table_part(p, t, &k, i, name, &child);
+		if (err)
 			goto cleanup;
-		} else if (child->sealed) {
-			err = lex_err(p, k.part[i].line, k.part[i].col,
-				      "cannot add keys to inline table \"%s\"", name);
-			goto cleanup;
-		} else if (child->header) {
+		if (child->header) {
 			err = lex_err(
 			    p, k.part[i].line, k.part[i].col,
 			    "table \"%s\" is defined by a [header]; dotted keys cannot add to it",
@@ -468,23 +479,11 @@ static int parse_header(struct toml_parser *p)
 	}
 	p->pos++;
 	for (i = 0; i < k.n; i++) {
-		child = tab_get(t, k.part[i].s);
 		render_key(name, sizeof(name), &k, i + 1);
-		if (!child) {
-			err =
-			    tab_new_child(p, t, k.part[i].s, k.part[i].line, k.part[i].col, &child);
-			if (err)
-				goto cleanup;
-		} else if (child->type != TOML_TABLE) {
-			err = lex_err(p, k.part[i].line, k.part[i].col,
-				      "key \"%s\" is already defined as %s", name,
-				      toml_type_name(child->type));
+		err = table_part(p, t, &k, i, name, &child);
+		if (err)
 			goto cleanup;
-		} else if (child->sealed) {
-			err = lex_err(p, k.part[i].line, k.part[i].col,
-				      "cannot add keys to inline table \"%s\"", name);
-			goto cleanup;
-		} else if (i == last && (child->header || child->dotted)) {
+		if (i == last && (child->header || child->dotted)) {
 			err = lex_err(p, line, col, "table \"%s\" is already defined", name);
 			goto cleanup;
 		}
