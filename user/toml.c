@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "toml_internal.h"
 
 /* Bounds recursion (arrays, inline tables). */
@@ -147,17 +148,11 @@ static struct toml_val *tab_get(const struct toml_val *t, const char *key)
 /* Takes ownership of key and v only on success. */
 static int tab_add(struct toml_val *t, char *key, struct toml_val *v)
 {
-	struct toml_kv *kv;
-	int cap;
+	struct toml_kv *kv = grow_array(t->tab.kv, &t->tab.cap, t->tab.n + 1, sizeof(*kv));
 
-	if (t->tab.n == t->tab.cap) {
-		cap = t->tab.cap ? t->tab.cap * 2 : 4;
-		kv = realloc(t->tab.kv, cap * sizeof(*kv));
-		if (!kv)
-			return -ENOMEM;
-		t->tab.kv = kv;
-		t->tab.cap = cap;
-	}
+	if (!kv)
+		return -ENOMEM;
+	t->tab.kv = kv;
 	t->tab.kv[t->tab.n].key = key;
 	t->tab.kv[t->tab.n].val = v;
 	t->tab.n++;
@@ -166,17 +161,11 @@ static int tab_add(struct toml_val *t, char *key, struct toml_val *v)
 
 static int arr_add(struct toml_val *a, struct toml_val *v)
 {
-	struct toml_val **nv;
-	int cap;
+	struct toml_val **nv = grow_array(a->arr.v, &a->arr.cap, a->arr.n + 1, sizeof(*nv));
 
-	if (a->arr.n == a->arr.cap) {
-		cap = a->arr.cap ? a->arr.cap * 2 : 4;
-		nv = realloc(a->arr.v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		a->arr.v = nv;
-		a->arr.cap = cap;
-	}
+	if (!nv)
+		return -ENOMEM;
+	a->arr.v = nv;
 	a->arr.v[a->arr.n++] = v;
 	return 0;
 }
